@@ -1,0 +1,240 @@
+//! Problems found in a site's input, reported the way rustc and typst do: what is wrong, where
+//! (`--> file:line:col`), the offending line with a caret, and what to do about it.
+//!
+//! Every stage pushes into one [`Diagnostics`] collection so that a build reports *all* of its
+//! problems at once and then fails once, instead of making the therapist fix them one by one.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// How serious a problem is: errors stop the build, warnings are printed and the build goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The build cannot produce correct output.
+    Error,
+    /// Worth knowing, but the output is still right.
+    Warning,
+}
+
+/// A place in a source file: its path as shown to the user, and a byte range in its text.
+#[derive(Debug, Clone)]
+pub struct Location {
+    /// The file, relative to the site root where possible.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// The whole offending line, for the snippet.
+    pub line_text: String,
+    /// How many characters to underline (at least one).
+    pub width: usize,
+}
+
+impl Location {
+    /// Locates a byte range of `text`, the contents of `file`.
+    pub fn new(file: &Path, text: &str, span: Range<usize>) -> Self {
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = text[..start].matches('\n').count() + 1;
+        let column = text[line_start..start].chars().count() + 1;
+        let end = floor_char_boundary(text, span.end.clamp(start, line_end));
+        let width = text[start..end].chars().count().max(1);
+        let line_text = text[line_start..line_end].trim_end_matches('\r').to_string();
+        Location { file: file.to_path_buf(), line, column, line_text, width }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// One problem: what it is, where, and how to fix it.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong, in one line.
+    pub message: String,
+    /// Where, when the problem is in a file; a whole-file problem has a file but no line.
+    pub location: Option<Box<Location>>,
+    /// The file, when there is no precise location.
+    pub file: Option<PathBuf>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at a byte range of a file.
+    pub fn error_at(file: &Path, text: &str, span: Range<usize>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            location: Some(Box::new(Location::new(file, text, span))),
+            file: Some(file.to_path_buf()),
+            help: None,
+        }
+    }
+
+    /// An error about a whole file (or none).
+    pub fn error(file: Option<&Path>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            location: None,
+            file: file.map(Path::to_path_buf),
+            help: None,
+        }
+    }
+
+    /// Turns this into a warning.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// Adds the "what to do" line.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        writeln!(f, "{label}: {}", self.message)?;
+        match (&self.location, &self.file) {
+            (Some(loc), _) => {
+                let num = loc.line.to_string();
+                let pad = " ".repeat(num.len());
+                writeln!(f, "{pad}--> {}:{}:{}", loc.file.display(), loc.line, loc.column)?;
+                writeln!(f, "{pad} |")?;
+                writeln!(f, "{num} | {}", loc.line_text)?;
+                let before: String =
+                    loc.line_text.chars().take(loc.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                writeln!(f, "{pad} | {before}{}", "^".repeat(loc.width))?;
+                if let Some(help) = &self.help {
+                    writeln!(f, "{pad} = help: {help}")?;
+                }
+            }
+            (None, Some(file)) => {
+                writeln!(f, " --> {}", file.display())?;
+                if let Some(help) = &self.help {
+                    writeln!(f, "  = help: {help}")?;
+                }
+            }
+            (None, None) => {
+                if let Some(help) = &self.help {
+                    writeln!(f, "  = help: {help}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// All the problems of one build, in the order they were found.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// Records a problem.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    /// Records many problems.
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(other);
+    }
+
+    /// How many errors (not warnings) there are.
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.severity == Severity::Error).count()
+    }
+
+    /// Every problem, errors and warnings.
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+
+    /// The warnings only.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter().filter(|d| d.severity == Severity::Warning)
+    }
+
+    /// Fails with every error found so far (warnings included in the report), or returns the
+    /// warnings for the caller to print when there were no errors.
+    pub fn into_result(self) -> Result<Vec<Diagnostic>, Failed> {
+        if self.error_count() == 0 { Ok(self.items) } else { Err(Failed { diagnostics: self.items }) }
+    }
+}
+
+/// A build stopped by one or more problems in its input; `Display` prints them all.
+#[derive(Debug)]
+pub struct Failed {
+    /// Every problem found, errors and warnings.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for Failed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.diagnostics {
+            writeln!(f, "{d}")?;
+        }
+        let errors = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        let noun = if errors == 1 { "problem" } else { "problems" };
+        write!(f, "{errors} {noun} found; nothing was written")
+    }
+}
+
+impl std::error::Error for Failed {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_line_column_and_underlines_the_span() {
+        let text = "name = \"x\"\nlevel = 9\n";
+        let at = text.find('9').unwrap();
+        let d = Diagnostic::error_at(Path::new("plans/a.toml"), text, at..at + 1, "level 9 is out of range")
+            .help("use 1 to 5");
+        let shown = d.to_string();
+        assert!(shown.contains("--> plans/a.toml:2:9"), "{shown}");
+        assert!(shown.contains("2 | level = 9"), "{shown}");
+        assert!(shown.contains("  |         ^\n"), "{shown}");
+        assert!(shown.contains("= help: use 1 to 5"), "{shown}");
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let text = "title = \"Situación\" x";
+        let at = text.find('x').unwrap();
+        let loc = Location::new(Path::new("a"), text, at..at + 1);
+        assert_eq!(loc.column, 21);
+    }
+
+    #[test]
+    fn failure_counts_errors_only() {
+        let mut all = Diagnostics::default();
+        all.push(Diagnostic::error(None, "bad").warning());
+        assert!(all.into_result().is_ok());
+        let mut all = Diagnostics::default();
+        all.push(Diagnostic::error(None, "bad"));
+        all.push(Diagnostic::error(None, "worse"));
+        let failed = all.into_result().unwrap_err();
+        assert!(failed.to_string().ends_with("2 problems found; nothing was written"));
+    }
+}

@@ -1,0 +1,188 @@
+//! Stage 1: read a site's `library/` from disk into typed values, keeping each file's text so that
+//! later stages can point at a line and column.
+//!
+//! A file that does not parse becomes a diagnostic and is left out; loading goes on so that one
+//! build reports every broken file at once.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use walkdir::WalkDir;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::{Clinic, Homework, Plan};
+
+/// A file's text and the path it is shown under (relative to the site root).
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path shown in messages.
+    pub path: PathBuf,
+    /// The file's contents.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// An error pointing at a byte range of this file.
+    pub fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error_at(&self.path, &self.text, span, message)
+    }
+}
+
+/// A parsed file with its id (the file stem) and source.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    /// The file stem: how plans and links refer to it.
+    pub id: String,
+    /// Where it came from.
+    pub source: SourceFile,
+    /// What it says.
+    pub value: T,
+}
+
+/// Everything under a site's `library/`.
+#[derive(Debug)]
+pub struct Site {
+    /// The site's root directory (holding `library/`, `templates/`, `out/`).
+    pub root: PathBuf,
+    /// `library/clinic.toml`.
+    pub clinic: Loaded<Clinic>,
+    /// `library/homework/**/*.toml`, by id.
+    pub homework: BTreeMap<String, Loaded<Homework>>,
+    /// `library/plans/**/*.toml`, by patient id.
+    pub plans: BTreeMap<String, Loaded<Plan>>,
+}
+
+/// Reads the site at `root`. Returns `None` when not even `clinic.toml` could be read; every
+/// problem found is in `diags`.
+pub fn load_site(root: &Path, diags: &mut Diagnostics) -> Option<Site> {
+    let library = root.join("library");
+    if !library.is_dir() {
+        diags.push(Diagnostic::error(Some(&library), "no `library/` folder here").help(format!(
+            "run tarea in a site folder (one holding library/clinic.toml), or pass --root; \
+                 looked in {}",
+            root.display()
+        )));
+        return None;
+    }
+    let clinic = load_file::<Clinic>(root, &library.join("clinic.toml"), diags);
+    let homework = load_folder(root, &library.join("homework"), diags);
+    let plans = load_folder(root, &library.join("plans"), diags);
+    Some(Site { root: root.to_path_buf(), clinic: clinic?, homework, plans })
+}
+
+/// Reads and parses every `*.toml` below `dir`, keyed by file stem.
+fn load_folder<T: DeserializeOwned>(root: &Path, dir: &Path, diags: &mut Diagnostics) -> BTreeMap<String, Loaded<T>> {
+    let mut found = BTreeMap::new();
+    if !dir.is_dir() {
+        return found;
+    }
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in WalkDir::new(dir).follow_links(false) {
+        match entry {
+            Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "toml") => {
+                paths.push(e.into_path())
+            }
+            Ok(_) => {}
+            Err(e) => diags.push(Diagnostic::error(e.path(), format!("cannot read this folder: {e}"))),
+        }
+    }
+    paths.sort();
+    for path in paths {
+        let Some(loaded) = load_file::<T>(root, &path, diags) else { continue };
+        if let Some(previous) = found.get(&loaded.id) {
+            let previous: &Loaded<T> = previous;
+            diags.push(Diagnostic::error(Some(&loaded.source.path), format!("duplicate id `{}`", loaded.id)).help(
+                format!(
+                    "{} has the same file name; ids are file names and must be unique",
+                    previous.source.path.display()
+                ),
+            ));
+            continue;
+        }
+        found.insert(loaded.id.clone(), loaded);
+    }
+    found
+}
+
+/// Reads and parses one TOML file; on failure records why and returns `None`.
+fn load_file<T: DeserializeOwned>(root: &Path, path: &Path, diags: &mut Diagnostics) -> Option<Loaded<T>> {
+    let shown = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            let help = if e.kind() == std::io::ErrorKind::NotFound {
+                "create it (see README.md, \"The input format\")".to_string()
+            } else {
+                "check that the file is readable UTF-8 text".to_string()
+            };
+            diags.push(Diagnostic::error(Some(&shown), format!("cannot read file: {e}")).help(help));
+            return None;
+        }
+    };
+    let source = SourceFile { path: shown, text };
+    let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+    if !is_valid_id(&id) {
+        diags.push(
+            Diagnostic::error(Some(&source.path), format!("`{id}` is not a usable id"))
+                .help("name the file with lowercase letters, digits and dashes only, e.g. thought-record.toml"),
+        );
+        return None;
+    }
+    match toml::from_str::<T>(&source.text) {
+        Ok(value) => Some(Loaded { id, source, value }),
+        Err(e) => {
+            diags.push(toml_error(&source, &e));
+            None
+        }
+    }
+}
+
+/// Turns a TOML syntax or schema error into a diagnostic at its line and column.
+fn toml_error(source: &SourceFile, e: &toml::de::Error) -> Diagnostic {
+    let message = e.message().trim().replace('\n', "; ");
+    let help = if message.starts_with("unknown field") {
+        "remove or rename this key: the accepted keys are listed above (README.md documents them)"
+    } else if message.starts_with("missing field") {
+        "add the key to this table (README.md documents the format)"
+    } else if message.starts_with("unknown variant") {
+        "use one of the values listed above"
+    } else {
+        "fix the TOML here; strings need quotes, dates are written 2026-11-26"
+    };
+    match e.span() {
+        Some(span) => source.error_at(span, message),
+        None => Diagnostic::error(Some(&source.path), message),
+    }
+    .help(help)
+}
+
+/// Whether `id` can safely be a file name and part of a URL: `a-z`, `0-9`, `-`, `_`.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_plain_lowercase_names() {
+        assert!(is_valid_id("thought-record"));
+        assert!(is_valid_id("elisa_2"));
+        assert!(!is_valid_id("Elisa"));
+        assert!(!is_valid_id("../x"));
+        assert!(!is_valid_id(""));
+    }
+
+    #[test]
+    fn toml_errors_keep_line_and_column() {
+        let source = SourceFile { path: "plans/x.toml".into(), text: "name = \"A\"\nlanguag = \"es\"\n".into() };
+        let err = toml::from_str::<Plan>(&source.text).unwrap_err();
+        let shown = toml_error(&source, &err).to_string();
+        assert!(shown.contains("unknown field `languag`"), "{shown}");
+        assert!(shown.contains("--> plans/x.toml:2:1"), "{shown}");
+    }
+}

@@ -1,0 +1,250 @@
+//! The input format, as Rust types: `clinic.toml`, `homework/<id>.toml` and `plans/<id>.toml`.
+//!
+//! These key names are the documented interface (docs in README.md): add to them, never rename.
+//! Every struct denies unknown keys, so a typo is an error with a line and column instead of a
+//! silently ignored setting. Values that later checks may need to point at are `Spanned`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::value::Datetime;
+
+/// A text in several languages: `{ es = "…", en = "…", ca = "…" }`.
+pub type Localized = Spanned<BTreeMap<String, String>>;
+
+/// `library/clinic.toml`: who publishes the packets and how.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clinic {
+    /// The clinic's name, printed on every packet.
+    pub name: String,
+    /// Where `out/public` is hosted; packet links are built from it.
+    pub base_url: String,
+    /// The language of pages that belong to no patient (the private index).
+    pub default_language: Spanned<String>,
+    /// The languages every homework template must be written in.
+    pub languages: Spanned<Vec<Spanned<String>>>,
+    /// The paper the PDFs are laid out for.
+    #[serde(default)]
+    pub paper: Paper,
+}
+
+/// A paper size.
+#[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Paper {
+    /// ISO A4, 210 × 297 mm.
+    #[default]
+    A4,
+    /// US Letter, 8.5 × 11 in.
+    UsLetter,
+}
+
+impl Paper {
+    /// The name Typst and CSS use for this paper.
+    pub fn name(self) -> &'static str {
+        match self {
+            Paper::A4 => "a4",
+            Paper::UsLetter => "us-letter",
+        }
+    }
+}
+
+/// What sort of sheet a homework template is; its layout is chosen from it.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A thought record, graded from 3 to 7 columns.
+    SelfRegistration,
+    /// A breathing or relaxation practice log.
+    Relaxation,
+    /// A bibliotherapy reading guide.
+    Reading,
+    /// A cinema-therapy viewing guide.
+    Film,
+    /// Practising an assertive technique.
+    Assertiveness,
+    /// A list: therapy objectives, negative thoughts.
+    List,
+    /// A relapse-prevention plan.
+    WarningSigns,
+    /// The end-of-therapy review of all homework.
+    Review,
+    /// A task the patient designs.
+    SelfDesigned,
+}
+
+impl Kind {
+    /// The `kind` value as written in the TOML.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::SelfRegistration => "self-registration",
+            Kind::Relaxation => "relaxation",
+            Kind::Reading => "reading",
+            Kind::Film => "film",
+            Kind::Assertiveness => "assertiveness",
+            Kind::List => "list",
+            Kind::WarningSigns => "warning-signs",
+            Kind::Review => "review",
+            Kind::SelfDesigned => "self-designed",
+        }
+    }
+}
+
+/// How often a task is done between two sessions.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Frequency {
+    /// Every day: the sheet has one dated block per day until the next session.
+    Daily,
+    /// Once before the next session.
+    Once,
+    /// Each time a situation arises: undated rows.
+    PerSituation,
+}
+
+impl Frequency {
+    /// The key of this frequency's label in the interface strings.
+    pub fn key(self) -> &'static str {
+        match self {
+            Frequency::Daily => "daily",
+            Frequency::Once => "once",
+            Frequency::PerSituation => "per-situation",
+        }
+    }
+}
+
+/// `library/homework/<id>.toml`: one homework template.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Homework {
+    /// The sort of sheet.
+    pub kind: Kind,
+    /// Minutes it takes each day or each use.
+    pub minutes: u32,
+    /// How often it is done.
+    pub frequency: Frequency,
+    /// The sheet's title.
+    pub title: Localized,
+    /// Markdown: why this helps, in plain words.
+    pub purpose: Localized,
+    /// Markdown: how, when and where.
+    pub instructions: Localized,
+    /// The columns a level can show, by id.
+    #[serde(default)]
+    pub fields: BTreeMap<String, Field>,
+    /// The graded levels, easiest first.
+    #[serde(default = "no_levels")]
+    pub levels: Spanned<Vec<Level>>,
+}
+
+/// What a field records, which decides how its cell is drawn.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldType {
+    /// Free text: a wide cell to write in.
+    Text,
+    /// A number between `min` and `max` (default 0–10).
+    Scale,
+    /// 0–100 %.
+    Percent,
+    /// A tick box.
+    Check,
+    /// A date.
+    Date,
+    /// A time of day.
+    Time,
+}
+
+impl FieldType {
+    /// The `type` value as written in the TOML.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Scale => "scale",
+            FieldType::Percent => "percent",
+            FieldType::Check => "check",
+            FieldType::Date => "date",
+            FieldType::Time => "time",
+        }
+    }
+}
+
+/// `[fields.<id>]`: one column of a sheet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// What it records.
+    #[serde(rename = "type")]
+    pub kind: Spanned<FieldType>,
+    /// The column header.
+    pub label: Localized,
+    /// A short question under the header.
+    pub hint: Option<Localized>,
+    /// Lowest value of a scale (default 0).
+    pub min: Option<Spanned<i64>>,
+    /// Highest value of a scale (default 10).
+    pub max: Option<Spanned<i64>>,
+}
+
+/// `[[levels]]`: one step of the graded progression.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    /// The fields shown, in column order.
+    pub fields: Vec<Spanned<String>>,
+    /// Rows per day (daily) or in all (otherwise).
+    pub rows: Option<Spanned<u32>>,
+    /// What is new at this level, shown on the sheet.
+    pub intro: Option<Localized>,
+}
+
+/// `library/plans/<patient-id>.toml`: one patient's course of therapy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// As printed on the sheets: a first name or a pseudonym.
+    pub name: String,
+    /// The patient's language.
+    pub language: Spanned<String>,
+    /// The therapist's name as printed.
+    pub therapist: String,
+    /// The sessions, in any order.
+    #[serde(default)]
+    pub sessions: Vec<Session>,
+}
+
+/// `[[sessions]]`: one session, whose packet is handed over at its end.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    /// The day of the session.
+    pub date: Spanned<Datetime>,
+    /// The day of the next session; daily tasks get a block per day in between.
+    pub next: Option<Spanned<Datetime>>,
+    /// The homework given.
+    #[serde(default)]
+    pub tasks: Vec<Task>,
+}
+
+/// `[[sessions.tasks]]`: one homework assignment.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// The homework template's id (its file stem).
+    pub homework: Spanned<String>,
+    /// The level of the template, from 1.
+    #[serde(default = "first_level")]
+    pub level: Spanned<i64>,
+    /// A personal, patient-visible note (Markdown).
+    pub note: Option<String>,
+}
+
+fn no_levels() -> Spanned<Vec<Level>> {
+    Spanned::new(0..0, Vec::new())
+}
+
+fn first_level() -> Spanned<i64> {
+    Spanned::new(0..0, 1)
+}

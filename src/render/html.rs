@@ -1,0 +1,113 @@
+//! HTML pages (the packet's cover and one page per task, the private index), the stylesheet and
+//! the Markdown copy, rendered with Tera.
+//!
+//! HTML templates escape every value for HTML; the Markdown template gets its own Tera instance
+//! whose escape function escapes for Markdown, so `{{ value }}` is safe in both contexts.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use super::tera_diagnostic;
+use crate::diagnostic::Diagnostic;
+use crate::markdown::tera_escape_markdown;
+use crate::resolve::{Packet, PacketLink, TaskView};
+use crate::templates::Templates;
+
+/// The Tera templates a build renders with, parsed once.
+pub struct PageRenderer {
+    html: Tera,
+    markdown: Tera,
+    templates: Templates,
+}
+
+/// What the private index template sees.
+#[derive(Serialize)]
+pub struct PrivateIndex<'a> {
+    /// The clinic's default language.
+    pub lang: &'a str,
+    /// Interface words in that language.
+    pub t: &'a BTreeMap<String, String>,
+    /// The clinic's name.
+    pub clinic: &'a str,
+    /// Where the stylesheet is, relative to the page.
+    pub assets: &'a str,
+    /// One row per packet.
+    pub links: &'a [PacketLink],
+}
+
+impl PageRenderer {
+    /// Parses the HTML, CSS and Markdown templates; reports each broken one.
+    pub fn new(templates: &Templates) -> Result<Self, Vec<Diagnostic>> {
+        let mut problems = Vec::new();
+        let mut html = Tera::new();
+        let pages: Vec<(String, String)> = templates
+            .under("html/")
+            .chain(templates.under("assets/").filter(|(n, _)| n.ends_with(".css")))
+            .map(|(n, f)| (n.to_string(), f.text().to_string()))
+            .collect();
+        // Added one by one so that each broken template is reported on its own.
+        for (name, text) in &pages {
+            if let Err(e) = html.add_raw_template(name, text) {
+                problems.push(tera_diagnostic(templates, name, &e));
+            }
+        }
+        let mut markdown = Tera::new();
+        markdown.autoescape_on([".md"]);
+        markdown.set_escape_fn(tera_escape_markdown);
+        for (name, file) in templates.under("markdown/") {
+            if let Err(e) = markdown.add_raw_template(name, file.text()) {
+                problems.push(tera_diagnostic(templates, name, &e));
+            }
+        }
+        if problems.is_empty() {
+            Ok(PageRenderer { html, markdown, templates: templates.clone() })
+        } else {
+            Err(problems)
+        }
+    }
+
+    fn render(&self, tera: &Tera, name: &str, context: &Context) -> Result<String, Diagnostic> {
+        tera.render(name, context).map_err(|e| tera_diagnostic(&self.templates, name, &e))
+    }
+
+    fn packet_context(packet: &Packet) -> Context {
+        let mut context = Context::new();
+        context.insert("packet", packet);
+        context.insert("t", &packet.t);
+        context.insert("lang", &packet.lang);
+        context.insert("assets", "../assets");
+        context
+    }
+
+    /// The packet's cover page, `index.html`.
+    pub fn cover(&self, packet: &Packet) -> Result<String, Diagnostic> {
+        self.render(&self.html, "html/cover.html", &Self::packet_context(packet))
+    }
+
+    /// One task's page.
+    pub fn task(&self, packet: &Packet, task: &TaskView) -> Result<String, Diagnostic> {
+        let mut context = Self::packet_context(packet);
+        context.insert("task", task);
+        self.render(&self.html, "html/task.html", &context)
+    }
+
+    /// The packet as one Markdown file.
+    pub fn markdown(&self, packet: &Packet) -> Result<String, Diagnostic> {
+        self.render(&self.markdown, "markdown/packet.md", &Self::packet_context(packet))
+    }
+
+    /// The shared stylesheet, sized for the clinic's paper.
+    pub fn stylesheet(&self, paper: &str) -> Result<String, Diagnostic> {
+        let mut context = Context::new();
+        context.insert("paper_css", if paper == "us-letter" { "letter" } else { "A4" });
+        self.render(&self.html, "assets/tarea.css", &context)
+    }
+
+    /// The therapist's index of every packet.
+    pub fn private_index(&self, view: &PrivateIndex<'_>) -> Result<String, Diagnostic> {
+        let context = Context::from_serialize(view).map_err(|e| Diagnostic::error(None, e.to_string()))?;
+        self.render(&self.html, "html/private-index.html", &context)
+    }
+}

@@ -1,0 +1,164 @@
+//! The printable PDF, compiled in-process by the `typst` crate.
+//!
+//! The Typst layouts (`typst/*.typ`) are parsed once; each packet gets a tiny [`World`] that adds
+//! one virtual file, `/packet.json`, which the layout reads with `json()`. Patient text therefore
+//! reaches Typst only as data, never as markup. Fonts are loaded once and shared by every packet;
+//! every packet uses the same virtual paths, because Typst interns file ids for the whole process.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use chrono::{Datelike, NaiveDate};
+use typst::diag::{FileError, FileResult, Severity, SourceDiagnostic};
+use typst::foundations::{Bytes, Datetime, Smart};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World, WorldExt};
+use typst_kit::fonts::FontStore;
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, Timestamp};
+
+use crate::diagnostic::Diagnostic;
+use crate::resolve::Packet;
+use crate::templates::Templates;
+
+/// The virtual path the packet's data is served at.
+const DATA_PATH: &str = "/packet.json";
+/// The layout compiled for every packet.
+const MAIN: &str = "typst/packet.typ";
+
+/// Everything shared by all PDF compiles of a build: library, fonts and parsed layouts.
+pub struct PdfRenderer {
+    library: LazyHash<Library>,
+    fonts: FontStore,
+    sources: HashMap<FileId, Source>,
+    origins: HashMap<FileId, PathBuf>,
+    main: FileId,
+    data: FileId,
+}
+
+/// A finished PDF and what it took.
+pub struct Pdf {
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+    /// How many pages it has.
+    pub pages: usize,
+    /// Typst's warnings, located in the layout files.
+    pub warnings: Vec<Diagnostic>,
+}
+
+fn file_id(path: &str) -> FileId {
+    let vpath = VirtualPath::new(path).expect("layout paths are valid virtual paths");
+    RootedPath::new(VirtualRoot::Project, vpath).intern()
+}
+
+impl PdfRenderer {
+    /// Loads the fonts (Typst's embedded ones and every font of the template set) and the
+    /// Typst layouts. Each file under `typst/` is served at `/<name>`.
+    pub fn new(templates: &Templates) -> Self {
+        let mut fonts = FontStore::new();
+        for (_, file) in templates.under("fonts/").filter(|(n, _)| n.ends_with(".ttf") || n.ends_with(".otf")) {
+            for font in Font::iter(Bytes::new(file.bytes.to_vec())) {
+                let info = font.info().clone();
+                fonts.push((font, info));
+            }
+        }
+        fonts.extend(typst_kit::fonts::embedded());
+        let mut sources = HashMap::new();
+        let mut origins = HashMap::new();
+        for (name, file) in templates.under("typst/") {
+            let id = file_id(&format!("/{}", name.trim_start_matches("typst/")));
+            sources.insert(id, Source::new(id, file.text().to_string()));
+            origins.insert(id, file.origin.clone());
+        }
+        PdfRenderer {
+            library: LazyHash::new(Library::default()),
+            fonts,
+            sources,
+            origins,
+            main: file_id(&format!("/{}", MAIN.trim_start_matches("typst/"))),
+            data: file_id(DATA_PATH),
+        }
+    }
+
+    /// Lays out and exports one packet. Errors are located in the layout files.
+    pub fn render(&self, packet: &Packet) -> Result<Pdf, Vec<Diagnostic>> {
+        let json = serde_json::to_vec(packet).map_err(|e| vec![Diagnostic::error(None, e.to_string())])?;
+        let date = NaiveDate::parse_from_str(&packet.date.iso, "%Y-%m-%d").unwrap_or_default();
+        let today =
+            Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8).expect("a valid calendar date");
+        let world = PacketWorld { shared: self, data: Bytes::new(json), today };
+        let warned = typst::compile::<PagedDocument>(&world);
+        let warnings = self.diagnostics(&world, &warned.warnings);
+        let document = warned.output.map_err(|errors| self.diagnostics(&world, &errors))?;
+        let options = PdfOptions {
+            // Stable identity and timestamp: the same packet gives byte-identical PDFs.
+            ident: Smart::Custom(format!("tarea-{}", packet.token)),
+            timestamp: Some(Timestamp::new_utc(today)),
+            ..PdfOptions::default()
+        };
+        let bytes = typst_pdf::pdf(&document, &options).map_err(|errors| self.diagnostics(&world, &errors))?;
+        Ok(Pdf { bytes, pages: document.pages().len(), warnings })
+    }
+
+    /// Turns Typst's diagnostics into ours, with the layout file's path, line and column.
+    fn diagnostics(&self, world: &PacketWorld<'_>, items: &[SourceDiagnostic]) -> Vec<Diagnostic> {
+        items
+            .iter()
+            .map(|item| {
+                let message = format!("typst: {}", item.message);
+                let located = item.span.id().and_then(|id| {
+                    let origin = self.origins.get(&id)?;
+                    let range = world.range(item.span)?;
+                    Some(Diagnostic::error_at(origin, self.sources.get(&id)?.text(), range, message.clone()))
+                });
+                let mut d = located.unwrap_or_else(|| Diagnostic::error(None, message));
+                let hints: Vec<&str> = item.hints.iter().map(|h| h.v.as_str()).collect();
+                d = d.help(if hints.is_empty() { "fix the Typst layout".to_string() } else { hints.join("; ") });
+                if item.severity == Severity::Warning { d.warning() } else { d }
+            })
+            .collect()
+    }
+}
+
+/// One packet's view of the world: the shared layouts and fonts, plus its own data.
+struct PacketWorld<'a> {
+    shared: &'a PdfRenderer,
+    data: Bytes,
+    today: Datetime,
+}
+
+impl World for PacketWorld<'_> {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.shared.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        self.shared.fonts.book()
+    }
+
+    fn main(&self) -> FileId {
+        self.shared.main
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        self.shared.sources.get(&id).cloned().ok_or_else(|| not_found(id))
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if id == self.shared.data { Ok(self.data.clone()) } else { self.source(id).map(Bytes::from_string) }
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        self.shared.fonts.font(index)
+    }
+
+    fn today(&self, _offset: Option<typst::foundations::Duration>) -> Option<Datetime> {
+        Some(self.today)
+    }
+}
+
+fn not_found(id: FileId) -> FileError {
+    FileError::NotFound(id.get().vpath().get_without_slash().into())
+}

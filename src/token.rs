@@ -1,0 +1,118 @@
+//! Packet folder names: unguessable, stable capability tokens.
+//!
+//! A packet's public folder is an HMAC-SHA256 of the patient id and session date under a secret
+//! kept in the site (`.tarea/secret`, out of git and out of `out/`): 128 bits nobody can guess,
+//! and the same on every rebuild, so a link sent to a patient keeps working.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Where a site keeps its secret, relative to the site root.
+pub const SECRET_PATH: &str = ".tarea/secret";
+
+/// The site secret that packet tokens are derived from.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// Reads the site's secret, creating one when there is none. The second value says whether it
+/// was created (the caller warns: losing it changes every link).
+pub fn load_or_create_secret(root: &Path) -> Result<(Secret, Option<PathBuf>)> {
+    let path = root.join(SECRET_PATH);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let bytes = decode_hex(text.trim())
+                .filter(|b| b.len() >= 16)
+                .with_context(|| format!("{}: not a tarea secret (expected 64 hex digits)", path.display()))?;
+            Ok((Secret(bytes), None))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = vec![0u8; 32];
+            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the site secret: {e}"))?;
+            let dir = path.parent().expect("secret path has a folder");
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::write(dir.join(".gitignore"), "*\n").with_context(|| format!("writing {}", dir.display()))?;
+            write_private(&path, &hex(&bytes)).with_context(|| format!("writing {}", path.display()))?;
+            Ok((Secret(bytes), Some(path)))
+        }
+        Err(e) => bail!("{}: cannot read the site secret: {e}", path.display()),
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    writeln!(file, "{text}")
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, format!("{text}\n"))
+}
+
+impl Secret {
+    /// A secret from known bytes (tests, benchmarks).
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        Secret(bytes.to_vec())
+    }
+
+    /// The public folder name of one patient's packet for one session: 32 hex digits.
+    pub fn packet_token(&self, patient_id: &str, date: NaiveDate) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"tarea-packet\0");
+        mac.update(patient_id.as_bytes());
+        mac.update(b"\0");
+        mac.update(date.to_string().as_bytes());
+        hex(&mac.finalize().into_bytes()[..16])
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_stable_distinct_and_128_bits() {
+        let secret = Secret::from_bytes(b"0123456789abcdef0123456789abcdef");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let a = secret.packet_token("elisa", day);
+        assert_eq!(a, secret.packet_token("elisa", day));
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, secret.packet_token("elisa", day.succ_opt().unwrap()));
+        assert_ne!(a, Secret::from_bytes(b"another secret, another site!!!").packet_token("elisa", day));
+        assert!(!a.contains("elisa"));
+    }
+
+    #[test]
+    fn the_secret_is_created_once_and_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, created) = load_or_create_secret(dir.path()).unwrap();
+        assert!(created.is_some());
+        let (again, created) = load_or_create_secret(dir.path()).unwrap();
+        assert!(created.is_none());
+        let day = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        assert_eq!(first.packet_token("x", day), again.packet_token("x", day));
+    }
+}

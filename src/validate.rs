@@ -1,0 +1,314 @@
+//! Stage 2: check what parsing cannot — references between files, level ranges, dates, and that
+//! every text a patient will read exists in their language.
+//!
+//! Each problem points at the offending value and says how to fix it; all are collected so one
+//! run shows everything. Later stages may assume what is checked here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use toml::Spanned;
+use toml::value::Datetime;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::i18n::LANGUAGES;
+use crate::load::{Loaded, Site, SourceFile};
+use crate::model::{FieldType, Homework, Localized, Plan};
+
+/// Checks a loaded site, recording every problem in `diags`.
+pub fn validate_site(site: &Site, diags: &mut Diagnostics) {
+    check_clinic(site, diags);
+    let clinic_languages: Vec<&str> =
+        site.clinic.value.languages.get_ref().iter().map(|l| l.get_ref().as_str()).collect();
+    for homework in site.homework.values() {
+        let users = users_by_language(site, &homework.id);
+        check_homework(homework, &clinic_languages, &users, diags);
+    }
+    for plan in site.plans.values() {
+        check_plan(site, plan, &clinic_languages, diags);
+    }
+}
+
+/// A plain date from a TOML datetime, or `None` when it has a time or offset.
+pub fn plain_date(value: &Datetime) -> Option<NaiveDate> {
+    match (value.date, value.time, value.offset) {
+        (Some(d), None, None) => NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()),
+        _ => None,
+    }
+}
+
+fn check_clinic(site: &Site, diags: &mut Diagnostics) {
+    let clinic = &site.clinic.value;
+    let src = &site.clinic.source;
+    let mut known = BTreeSet::new();
+    for lang in clinic.languages.get_ref() {
+        if !LANGUAGES.contains(&lang.get_ref().as_str()) {
+            diags.push(
+                src.error_at(lang.span(), format!("tarea does not speak `{}`", lang.get_ref()))
+                    .help(format!("use some of {}", LANGUAGES.join(", "))),
+            );
+        }
+        known.insert(lang.get_ref().as_str());
+    }
+    if known.is_empty() {
+        diags.push(
+            src.error_at(clinic.languages.span(), "no languages listed")
+                .help("e.g. languages = [\"es\", \"en\", \"ca\"]"),
+        );
+    }
+    let default = &clinic.default_language;
+    if !known.contains(default.get_ref().as_str()) {
+        diags.push(
+            src.error_at(default.span(), format!("default language `{}` is not in `languages`", default.get_ref()))
+                .help("add it to `languages`, or choose one of them"),
+        );
+    }
+}
+
+/// For each language, the plans that assign this homework in that language.
+fn users_by_language<'a>(site: &'a Site, homework_id: &str) -> BTreeMap<String, Vec<&'a str>> {
+    let mut users: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for plan in site.plans.values() {
+        let assigns = plan.value.sessions.iter().flat_map(|s| &s.tasks).any(|t| t.homework.get_ref() == homework_id);
+        if assigns {
+            users.entry(plan.value.language.get_ref().clone()).or_default().push(&plan.id);
+        }
+    }
+    users
+}
+
+fn check_homework(
+    hw: &Loaded<Homework>,
+    clinic_languages: &[&str],
+    users: &BTreeMap<String, Vec<&str>>,
+    diags: &mut Diagnostics,
+) {
+    let src = &hw.source;
+    let value = &hw.value;
+    let texts = Texts { src, clinic_languages, users };
+    texts.check(&value.title, "title", diags);
+    texts.check(&value.purpose, "purpose", diags);
+    texts.check(&value.instructions, "instructions", diags);
+    if value.minutes == 0 {
+        diags.push(
+            Diagnostic::error(Some(&src.path), "`minutes` is 0")
+                .help("say how many minutes it takes, e.g. minutes = 10"),
+        );
+    }
+    for (id, field) in &value.fields {
+        texts.check(&field.label, &format!("fields.{id}.label"), diags);
+        if let Some(hint) = &field.hint {
+            texts.check(hint, &format!("fields.{id}.hint"), diags);
+        }
+        let is_scale = *field.kind.get_ref() == FieldType::Scale;
+        for bound in [&field.min, &field.max].into_iter().flatten() {
+            if !is_scale {
+                diags.push(
+                    src.error_at(
+                        bound.span(),
+                        format!("`min`/`max` only apply to scales; `{id}` is {}", field.kind.get_ref().name()),
+                    )
+                    .help("remove it, or set type = \"scale\""),
+                );
+            }
+        }
+        if let (Some(min), Some(max)) = (&field.min, &field.max)
+            && min.get_ref() >= max.get_ref()
+        {
+            diags.push(
+                src.error_at(max.span(), format!("`max` must be above `min` ({})", min.get_ref()))
+                    .help("e.g. min = 0, max = 10"),
+            );
+        }
+    }
+    if value.levels.get_ref().is_empty() {
+        let at = value.levels.span();
+        let d =
+            if at.is_empty() { Diagnostic::error(Some(&src.path), "no levels") } else { src.error_at(at, "no levels") };
+        diags.push(d.help("add at least one [[levels]] table with fields = [\"…\"]"));
+    }
+    for (n, level) in value.levels.get_ref().iter().enumerate() {
+        let mut seen = BTreeSet::new();
+        if level.fields.is_empty() {
+            diags.push(
+                Diagnostic::error(Some(&src.path), format!("level {} shows no fields", n + 1))
+                    .help("list the columns of this level"),
+            );
+        }
+        for field in &level.fields {
+            let name = field.get_ref();
+            if !value.fields.contains_key(name) {
+                let defined: Vec<&str> = value.fields.keys().map(String::as_str).collect();
+                diags.push(
+                    src.error_at(field.span(), format!("level {} shows field `{name}`, which is not defined", n + 1))
+                        .help(match closest(name, &defined) {
+                            Some(near) => format!("did you mean `{near}`? Otherwise add a [fields.{name}] table"),
+                            None => format!("add a [fields.{name}] table with type and label"),
+                        }),
+                );
+            } else if !seen.insert(name) {
+                diags.push(
+                    src.error_at(field.span(), format!("field `{name}` is listed twice")).help("list each field once"),
+                );
+            }
+        }
+        if let Some(rows) = &level.rows
+            && !(1..=40).contains(rows.get_ref())
+        {
+            diags.push(src.error_at(rows.span(), format!("{} rows", rows.get_ref())).help("use between 1 and 40 rows"));
+        }
+        if let Some(intro) = &level.intro {
+            texts.check(intro, &format!("levels[{}].intro", n + 1), diags);
+        }
+    }
+}
+
+/// Checks that localized texts exist in the languages they are read in.
+struct Texts<'a> {
+    src: &'a SourceFile,
+    clinic_languages: &'a [&'a str],
+    users: &'a BTreeMap<String, Vec<&'a str>>,
+}
+
+impl Texts<'_> {
+    fn check(&self, text: &Localized, what: &str, diags: &mut Diagnostics) {
+        let present = text.get_ref();
+        let mut wanted: BTreeSet<&str> = self.clinic_languages.iter().copied().collect();
+        wanted.extend(self.users.keys().map(String::as_str));
+        for lang in wanted {
+            if present.get(lang).is_some_and(|s| !s.trim().is_empty()) {
+                continue;
+            }
+            let message = format!("`{what}` has no `{lang}` text");
+            let d = self.src.error_at(text.span(), message);
+            match self.users.get(lang) {
+                Some(plans) => {
+                    diags.push(d.help(format!("add {lang} = \"…\": plan {} reads it in {lang}", plans.join(", "))))
+                }
+                None => {
+                    diags.push(d.help(format!("add {lang} = \"…\" (the clinic lists {lang} in languages)")).warning())
+                }
+            }
+        }
+    }
+}
+
+fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags: &mut Diagnostics) {
+    let src = &plan.source;
+    let value = &plan.value;
+    let lang = &value.language;
+    if !clinic_languages.contains(&lang.get_ref().as_str()) {
+        diags.push(
+            src.error_at(lang.span(), format!("language `{}` is not one of the clinic's", lang.get_ref()))
+                .help(format!("use one of {} (clinic.toml `languages`)", clinic_languages.join(", "))),
+        );
+    }
+    if value.name.trim().is_empty() {
+        diags.push(Diagnostic::error(Some(&src.path), "`name` is empty").help("write the name printed on the sheets"));
+    }
+    let mut dates = BTreeSet::new();
+    for session in &value.sessions {
+        let date = check_date(src, &session.date, "date", diags);
+        if let Some(date) = date
+            && !dates.insert(date)
+        {
+            diags.push(
+                src.error_at(session.date.span(), format!("two sessions on {date}"))
+                    .help("give each session its own date"),
+            );
+        }
+        if let Some(next) = &session.next
+            && let (Some(date), Some(next_date)) = (date, check_date(src, next, "next", diags))
+            && next_date <= date
+        {
+            diags.push(
+                src.error_at(next.span(), format!("`next` ({next_date}) is not after `date` ({date})"))
+                    .help("the next session comes after this one; fix either date"),
+            );
+        }
+        let mut given = BTreeSet::new();
+        for task in &session.tasks {
+            let id = task.homework.get_ref();
+            let Some(hw) = site.homework.get(id) else {
+                let ids: Vec<&str> = site.homework.keys().map(String::as_str).collect();
+                let hint = match closest(id, &ids) {
+                    Some(near) => format!("did you mean `{near}`? The library has: {}", ids.join(", ")),
+                    None if ids.is_empty() => "library/homework/ has no templates yet".to_string(),
+                    None => format!("the library has: {}", ids.join(", ")),
+                };
+                diags.push(src.error_at(task.homework.span(), format!("unknown homework `{id}`")).help(hint));
+                continue;
+            };
+            if !given.insert(id) {
+                diags.push(
+                    src.error_at(task.homework.span(), format!("`{id}` is given twice in this session"))
+                        .help("give it once, at one level"),
+                );
+            }
+            let levels = hw.value.levels.get_ref().len() as i64;
+            let level = task.level.get_ref();
+            if levels > 0 && !(1..=levels).contains(level) {
+                let at = if task.level.span().is_empty() { task.homework.span() } else { task.level.span() };
+                diags.push(
+                    src.error_at(at, format!("`{id}` has no level {level}"))
+                        .help(format!("{} has levels 1 to {levels}", hw.source.path.display())),
+                );
+            }
+        }
+    }
+}
+
+fn check_date(src: &SourceFile, value: &Spanned<Datetime>, key: &str, diags: &mut Diagnostics) -> Option<NaiveDate> {
+    let date = plain_date(value.get_ref());
+    if date.is_none() {
+        diags.push(
+            src.error_at(value.span(), format!("`{key}` must be a plain date"))
+                .help(format!("write it as {key} = 2026-11-26, without a time")),
+        );
+    }
+    date
+}
+
+/// The candidate nearest to `word` by edit distance, if it is close enough to be a typo.
+fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= 3.max(c.len() / 4))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_names_only() {
+        assert_eq!(closest("thougt-record", &["reading-guide", "thought-record"]), Some("thought-record"));
+        assert_eq!(closest("zzz", &["reading-guide", "thought-record"]), None);
+    }
+
+    #[test]
+    fn dates_with_times_are_not_plain() {
+        let d: Datetime = "2026-11-26".parse().unwrap();
+        assert_eq!(plain_date(&d), NaiveDate::from_ymd_opt(2026, 11, 26));
+        let t: Datetime = "2026-11-26T10:00:00".parse().unwrap();
+        assert_eq!(plain_date(&t), None);
+    }
+}

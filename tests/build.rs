@@ -1,0 +1,125 @@
+//! End-to-end builds of fixture sites: what a patient reads in the HTML and the PDF must be what
+//! the plan asked for — their name, the localised title and dates, the columns of the requested
+//! level and one dated block per day until the next session.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn spanish_packet_has_the_level_columns_and_one_block_per_day() {
+    let site = fixture("small");
+    let report = build(site.path()).expect("the fixture builds");
+    assert_eq!(report.packets, 4, "elisa ×2, tom, marta");
+    let dir = packet_for(site.path(), "Elisa", "2026-11-26");
+
+    let cover = html(&dir.join("index.html"));
+    assert_eq!(cover.root_element().attr("lang"), Some("es"));
+    assert_eq!(texts(&cover, ".session-date"), ["Sesión del jueves, 26 de noviembre de 2026"]);
+    assert_eq!(texts(&cover, ".next-date"), ["jueves, 3 de diciembre de 2026"]);
+    assert_eq!(texts(&cover, ".task-card h3"), ["Registro de prueba", "Guía de lectura"]);
+
+    let page = html(&dir.join("record.html"));
+    assert_eq!(texts(&page, "h1"), ["Registro de prueba"]);
+    let headers = column_labels(&page);
+    assert_eq!(headers, ["Día", "Situación", "Pensamiento", "Intensidad"]);
+    let days = texts(&page, "table.sheet tbody th time");
+    assert_eq!(days, ["Jue 26/11", "Vie 27/11", "Sáb 28/11", "Dom 29/11", "Lun 30/11", "Mar 1/12", "Mié 2/12"]);
+    assert_eq!(page.select(&sel("table.sheet tbody tr")).count(), 7, "one row per day at level 1");
+    assert_eq!(texts(&page, ".note p"), ["Fíjate sobre todo en los momentos en el instituto."]);
+    assert!(texts(&page, ".when")[0].contains("hasta el miércoles, 2 de diciembre"), "{:?}", texts(&page, ".when"));
+
+    let pdf = pdf_pages(&dir.join("packet.pdf"));
+    let all = pdf.join(" ");
+    assert!(pdf[0].contains("Elisa") && pdf[0].contains("Sesión del jueves, 26 de noviembre de 2026"), "{}", pdf[0]);
+    let sheet =
+        pdf.iter().find(|p| p.contains("Registro de prueba") && p.contains("Situación")).expect("a record page");
+    for label in ["Situación", "Pensamiento", "Intensidad"] {
+        assert!(sheet.contains(label), "{label} missing from {sheet}");
+    }
+    assert!(!all.contains("Conducta"), "a level-2 column leaked into level 1");
+    for day in days {
+        assert_eq!(all.matches(day.as_str()).count(), 1, "{day} should head exactly one block");
+    }
+    assert!(all.contains("Fíjate sobre todo en los momentos en el instituto."));
+}
+
+#[test]
+fn english_and_catalan_packets_are_localised() {
+    let site = fixture("small");
+    build(site.path()).unwrap();
+
+    let tom = packet_for(site.path(), "Tom", "2026-11-27");
+    let page = html(&tom.join("record.html"));
+    assert_eq!(page.root_element().attr("lang"), Some("en"));
+    let headers = column_labels(&page);
+    assert_eq!(headers, ["Day", "Situation", "Thought", "Intensity", "Behaviour", "Alternative", "Belief"]);
+    assert_eq!(page.select(&sel("table.sheet tbody")).count(), 7, "no `next`: a week of blocks");
+    assert_eq!(texts(&page, ".new + p"), ["New: how much you believe the alternative."]);
+    let pdf = pdf_pages(&tom.join("packet.pdf")).join(" ");
+    assert!(pdf.contains("Session of Friday 27 November 2026"), "{pdf}");
+    assert!(pdf.contains("Belief"));
+
+    let marta = packet_for(site.path(), "Marta", "2026-11-26");
+    let cover = html(&marta.join("index.html"));
+    assert_eq!(texts(&cover, ".session-date"), ["Sessió del dijous, 26 de novembre de 2026"]);
+    let page = html(&marta.join("record.html"));
+    assert_eq!(page.select(&sel("table.sheet tbody")).count(), 4, "26 → 30 November: four days");
+    assert_eq!(page.select(&sel("table.sheet tbody tr")).count(), 8, "level 3 asks for two rows a day");
+    let pdf = pdf_pages(&marta.join("packet.pdf")).join(" ");
+    assert!(pdf.contains("Registre de prova") && pdf.contains("Dj. 26/11") && pdf.contains("Dg. 29/11"), "{pdf}");
+}
+
+#[test]
+fn per_situation_tasks_have_numbered_rows() {
+    let site = fixture("small");
+    build(site.path()).unwrap();
+    let dir = packet_for(site.path(), "Elisa", "2026-11-26");
+    let page = html(&dir.join("reading.html"));
+    assert_eq!(texts(&page, "table.sheet tbody th"), ["1", "2", "3", "4"]);
+    let md = std::fs::read_to_string(dir.join("packet.md")).unwrap();
+    assert!(md.contains("| Día | Situación | Pensamiento | Intensidad (0–10) |"), "{md}");
+    assert!(md.contains("Sirve para **notar** lo que piensas."), "{md}");
+}
+
+#[test]
+fn public_paths_never_name_the_patient() {
+    let site = fixture("small");
+    build(site.path()).unwrap();
+    for (path, _) in snapshot(&site.path().join("out/public")) {
+        let shown = path.to_string_lossy().to_lowercase();
+        for who in ["elisa", "tom", "marta"] {
+            assert!(!shown.contains(who), "{shown} names a patient");
+        }
+    }
+    let dirs = packet_dirs(site.path());
+    assert_eq!(dirs.len(), 4);
+    for dir in &dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        assert!(name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()), "{name}");
+    }
+    // Stable: a rebuild keeps every link.
+    build(site.path()).unwrap();
+    assert_eq!(packet_dirs(site.path()), dirs);
+    // The private index links every packet.
+    let index = html(&site.path().join("out/private/index.html"));
+    assert_eq!(index.select(&sel("table.index tbody tr")).count(), 4);
+    let private = site.path().join("out/private");
+    for link in index.select(&sel("table.index a")) {
+        let href = link.attr("href").unwrap();
+        assert!(private.join(href).is_file(), "{href} does not lead to a packet");
+        let token = href.trim_start_matches("../public/").trim_end_matches("/index.html");
+        assert_eq!(normalise(&link.text().collect::<String>()), format!("https://example.org/deberes/{token}/"));
+    }
+}
+
+#[test]
+fn the_shipped_library_builds() {
+    let site = site_from(&repo());
+    let report = build(site.path()).expect("the example library builds");
+    assert!(report.packets >= 4, "{report:?}");
+    assert!(report.warnings.is_empty(), "{:#?}", report.warnings);
+    let elisa = packet_for(site.path(), "Elisa", "2026-11-26");
+    let cover = html(&elisa.join("index.html"));
+    assert_eq!(cover.select(&sel(".task-card")).count(), 2);
+}
