@@ -1,0 +1,87 @@
+//! Broken input: the binary exits non-zero, names every problem with its file, line and column,
+//! and leaves the previous `out/` exactly as it was.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+/// Runs `tarea build` in `root`; returns (success, stderr).
+fn run_build(root: &Path) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tarea")).arg("build").current_dir(root).output().unwrap();
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).to_string())
+}
+
+fn edit(root: &Path, file: &str, from: &str, to: &str) {
+    let path = root.join("library").join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Builds the fixture once, breaks it with `breakage`, and checks the failure is reported and
+/// harmless. Returns stderr for more specific checks.
+fn broken_build(breakage: impl Fn(&Path)) -> String {
+    let site = fixture("small");
+    let (ok, stderr) = run_build(site.path());
+    assert!(ok, "the fixture should build: {stderr}");
+    let before = snapshot(&site.path().join("out"));
+    breakage(site.path());
+    let (ok, stderr) = run_build(site.path());
+    assert!(!ok, "a broken site must fail");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(snapshot(&site.path().join("out")) == before, "out/ changed after a failed build");
+    stderr
+}
+
+#[test]
+fn bad_toml_names_file_line_and_column() {
+    let stderr = broken_build(|root| edit(root, "plans/tom.toml", "therapist = \"Laura\"", "therapist = \"Laura"));
+    assert!(stderr.contains("--> library/plans/tom.toml:3:"), "{stderr}");
+    assert!(stderr.contains("3 | therapist = \"Laura"), "{stderr}");
+}
+
+#[test]
+fn unknown_homework_suggests_the_near_one() {
+    let stderr = broken_build(|root| edit(root, "plans/tom.toml", "homework = \"record\"", "homework = \"recrod\""));
+    assert!(stderr.contains("error: unknown homework `recrod`"), "{stderr}");
+    assert!(stderr.contains("--> library/plans/tom.toml:9:12"), "{stderr}");
+    assert!(stderr.contains("did you mean `record`?"), "{stderr}");
+}
+
+#[test]
+fn a_level_beyond_the_template_is_refused() {
+    let stderr = broken_build(|root| edit(root, "plans/tom.toml", "level = 5", "level = 9"));
+    assert!(stderr.contains("error: `record` has no level 9"), "{stderr}");
+    assert!(stderr.contains("--> library/plans/tom.toml:10:9"), "{stderr}");
+    assert!(stderr.contains("levels 1 to 5"), "{stderr}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let stderr = broken_build(|root| {
+        edit(root, "plans/tom.toml", "level = 5", "level = 9");
+        edit(root, "plans/marta.toml", "next = 2026-11-30", "next = 2026-11-20");
+        edit(root, "plans/elisa.toml", "therapist =", "therapst =");
+        edit(root, "homework/record.toml", "fields = [\"situation\", \"thought\", \"intensity\"]", "fields = [\"situation\", \"thougth\"]");
+    });
+    for expected in [
+        "library/plans/tom.toml:10:9",
+        "library/plans/marta.toml:7:8",
+        "unknown field `therapst`",
+        "library/homework/record.toml:",
+        "did you mean `thought`?",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+    assert!(stderr.contains("4 problems found"), "{stderr}");
+}
+
+#[test]
+fn a_missing_translation_for_the_patients_language_is_an_error() {
+    let stderr = broken_build(|root| edit(root, "homework/record.toml", ", ca = \"Registre de prova\"", ""));
+    assert!(stderr.contains("`title` has no `ca` text"), "{stderr}");
+    assert!(stderr.contains("plan marta reads it in ca"), "{stderr}");
+}
