@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod load;
 pub mod markdown;
 pub mod model;
+pub mod params;
 pub mod render;
 pub mod resolve;
 pub mod templates;

@@ -38,6 +38,9 @@ pub struct Span {
     /// Italic.
     #[serde(skip_serializing_if = "is_false")]
     pub emph: bool,
+    /// Crossed out (`~~…~~`): worked examples "designed with errors" use it.
+    #[serde(skip_serializing_if = "is_false")]
+    pub strike: bool,
     /// A safe link target.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
@@ -68,6 +71,7 @@ struct Reader {
     list_depth: usize,
     strong: usize,
     emph: usize,
+    strike: usize,
     link: Vec<Option<String>>,
 }
 
@@ -78,6 +82,8 @@ impl Reader {
             Event::End(TagEnd::Strong) => self.strong = self.strong.saturating_sub(1),
             Event::Start(Tag::Emphasis) => self.emph += 1,
             Event::End(TagEnd::Emphasis) => self.emph = self.emph.saturating_sub(1),
+            Event::Start(Tag::Strikethrough) => self.strike += 1,
+            Event::End(TagEnd::Strikethrough) => self.strike = self.strike.saturating_sub(1),
             Event::Start(Tag::Heading { .. }) => self.strong += 1,
             Event::End(TagEnd::Heading(_)) => {
                 self.strong = self.strong.saturating_sub(1);
@@ -121,15 +127,15 @@ impl Reader {
 
     fn text(&mut self, text: &str) {
         let link = self.link.last().cloned().flatten();
-        let (strong, emph) = (self.strong > 0, self.emph > 0);
+        let (strong, emph, strike) = (self.strong > 0, self.emph > 0, self.strike > 0);
         if let Some(last) = self.spans.last_mut()
             && !last.br
-            && (last.strong, last.emph, &last.link) == (strong, emph, &link)
+            && (last.strong, last.emph, last.strike, &last.link) == (strong, emph, strike, &link)
         {
             last.text.push_str(text);
             return;
         }
-        self.spans.push(Span { text: text.to_string(), strong, emph, link, br: false });
+        self.spans.push(Span { text: text.to_string(), strong, emph, strike, link, br: false });
     }
 
     fn take_spans(&mut self) -> Vec<Span> {
@@ -211,6 +217,9 @@ fn spans_html(spans: &[Span], out: &mut String) {
         if span.emph {
             text = format!("<em>{text}</em>");
         }
+        if span.strike {
+            text = format!("<s>{text}</s>");
+        }
         if span.strong {
             text = format!("<strong>{text}</strong>");
         }
@@ -276,6 +285,9 @@ fn spans_markdown(spans: &[Span]) -> String {
                 _ => "*",
             };
             text = format!("{lead}{mark}{trimmed}{mark}{trail}");
+        }
+        if span.strike && !text.trim().is_empty() {
+            text = format!("~~{text}~~");
         }
         if let Some(url) = &span.link {
             let url: String = url
@@ -350,6 +362,13 @@ mod tests {
             "{html}"
         );
         assert_eq!(blocks.len(), 2);
+    }
+
+    #[test]
+    fn strikethrough_survives_every_output() {
+        let blocks = parse("Me ~~equivoque~~ equivoqué");
+        assert_eq!(to_html(&blocks), "<p>Me <s>equivoque</s> equivoqué</p>\n");
+        assert_eq!(to_markdown(&blocks), "Me ~~equivoque~~ equivoqué");
     }
 
     #[test]

@@ -76,6 +76,11 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Whether the sheet is a table of rows (others are plan-like sections, always portrait).
+    pub fn is_table(self) -> bool {
+        !matches!(self, Kind::WarningSigns | Kind::Review | Kind::SelfDesigned)
+    }
+
     /// The `kind` value as written in the TOML.
     pub fn name(self) -> &'static str {
         match self {
@@ -131,12 +136,59 @@ pub struct Homework {
     pub purpose: Localized,
     /// Markdown: how, when and where.
     pub instructions: Localized,
+    /// What a plan can pass to personalise the sheet, by name.
+    #[serde(default)]
+    pub params: BTreeMap<String, Param>,
     /// The columns a level can show, by id.
     #[serde(default)]
     pub fields: BTreeMap<String, Field>,
     /// The graded levels, easiest first.
     #[serde(default = "no_levels")]
     pub levels: Spanned<Vec<Level>>,
+}
+
+/// The kind of value a param takes.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParamType {
+    /// A string.
+    Text,
+    /// A list of strings.
+    List,
+    /// A whole number.
+    Number,
+    /// A web address (`https://…`).
+    Url,
+}
+
+impl ParamType {
+    /// The `type` value as written in the TOML.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamType::Text => "text",
+            ParamType::List => "list",
+            ParamType::Number => "number",
+            ParamType::Url => "url",
+        }
+    }
+}
+
+/// `[params.<name>]`: a value a plan passes to personalise a homework (a book, a technique…).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    /// What kind of value it takes.
+    #[serde(rename = "type")]
+    pub kind: Spanned<ParamType>,
+    /// How the sheet names it.
+    pub label: Localized,
+    /// Whether every plan must pass it.
+    #[serde(default)]
+    pub required: bool,
+    /// The text used when a plan does not pass it (text params).
+    pub default: Option<Localized>,
+    /// For list params: the field whose cells the values pre-fill, one per row.
+    pub fills: Option<Spanned<String>>,
 }
 
 /// What a field records, which decides how its cell is drawn.
@@ -186,6 +238,10 @@ pub struct Field {
     pub min: Option<Spanned<i64>>,
     /// Highest value of a scale (default 10).
     pub max: Option<Spanned<i64>>,
+    /// This field's cell in the worked example row.
+    pub example: Option<Localized>,
+    /// The example "designed with errors", for perfectionist patients (Markdown, `~~struck~~`).
+    pub example_messy: Option<Localized>,
 }
 
 /// `[[levels]]`: one step of the graded progression.
@@ -198,6 +254,8 @@ pub struct Level {
     pub rows: Option<Spanned<u32>>,
     /// What is new at this level, shown on the sheet.
     pub intro: Option<Localized>,
+    /// Whether to show the worked example row (default: at level 1 only).
+    pub example: Option<bool>,
 }
 
 /// `library/plans/<patient-id>.toml`: one patient's course of therapy.
@@ -210,6 +268,9 @@ pub struct Plan {
     pub language: Spanned<String>,
     /// The therapist's name as printed.
     pub therapist: String,
+    /// Every sheet in the "designed with errors" variant, for perfectionist patients.
+    #[serde(default)]
+    pub perfectionism: bool,
     /// The sessions, in any order.
     #[serde(default)]
     pub sessions: Vec<Session>,
@@ -239,6 +300,10 @@ pub struct Task {
     pub level: Spanned<i64>,
     /// A personal, patient-visible note (Markdown).
     pub note: Option<String>,
+    /// Overrides the level's number of rows or lines.
+    pub rows: Option<Spanned<u32>>,
+    /// Values for the homework's params.
+    pub params: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
 }
 
 fn no_levels() -> Spanned<Vec<Level>> {

@@ -24,9 +24,32 @@ const BUILTIN: &[(&str, &[u8])] = builtin![
     "html/cover.html",
     "html/task.html",
     "html/private-index.html",
+    "html/parts/table.html",
+    "html/parts/sections.html",
+    "html/parts/params.html",
+    "html/parts/chart.html",
+    "html/parts/days.html",
+    "html/kinds/self-registration.html",
+    "html/kinds/relaxation.html",
+    "html/kinds/reading.html",
+    "html/kinds/film.html",
+    "html/kinds/assertiveness.html",
+    "html/kinds/list.html",
+    "html/kinds/warning-signs.html",
+    "html/kinds/review.html",
+    "html/kinds/self-designed.html",
     "markdown/packet.md",
     "typst/packet.typ",
     "typst/sheet.typ",
+    "typst/kinds/self-registration.typ",
+    "typst/kinds/relaxation.typ",
+    "typst/kinds/reading.typ",
+    "typst/kinds/film.typ",
+    "typst/kinds/assertiveness.typ",
+    "typst/kinds/list.typ",
+    "typst/kinds/warning-signs.typ",
+    "typst/kinds/review.typ",
+    "typst/kinds/self-designed.typ",
     "assets/tarea.css",
     "fonts/Andika-Regular.ttf",
     "fonts/Andika-Bold.ttf",
@@ -144,6 +167,16 @@ mod tests {
         assert_eq!(set.file("assets/tarea.css").origin, Path::new("templates/assets/tarea.css"));
         assert!(set.file("html/base.html").origin.starts_with("<built-in>"));
         assert_eq!(diags.error_count(), 0);
+    }
+
+    #[test]
+    fn every_file_in_templates_is_built_in() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let set = Templates::builtin();
+        for entry in WalkDir::new(&dir).into_iter().map(Result::unwrap).filter(|e| e.file_type().is_file()) {
+            let name = entry.path().strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/");
+            assert!(set.get(&name).is_some(), "templates/{name} is not in BUILTIN");
+        }
     }
 
     #[test]

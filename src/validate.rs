@@ -13,7 +13,8 @@ use toml::value::Datetime;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::i18n::LANGUAGES;
 use crate::load::{Loaded, Site, SourceFile};
-use crate::model::{FieldType, Homework, Localized, Plan};
+use crate::model::{FieldType, Homework, Localized, ParamType, Plan, Task};
+use crate::params;
 
 /// Checks a loaded site, recording every problem in `diags`.
 pub fn validate_site(site: &Site, diags: &mut Diagnostics) {
@@ -121,6 +122,7 @@ fn check_homework(
             );
         }
     }
+    check_params(hw, &texts, diags);
     if value.levels.get_ref().is_empty() {
         let at = value.levels.span();
         let d =
@@ -159,6 +161,68 @@ fn check_homework(
         }
         if let Some(intro) = &level.intro {
             texts.check(intro, &format!("levels[{}].intro", n + 1), diags);
+        }
+    }
+    check_placeholders(hw, diags);
+}
+
+fn check_params(hw: &Loaded<Homework>, texts: &Texts<'_>, diags: &mut Diagnostics) {
+    let src = &hw.source;
+    for (name, param) in &hw.value.params {
+        texts.check(&param.label, &format!("params.{name}.label"), diags);
+        let kind = *param.kind.get_ref();
+        if let Some(default) = &param.default {
+            if kind == ParamType::Text {
+                texts.check(default, &format!("params.{name}.default"), diags);
+            } else {
+                diags.push(
+                    src.error_at(
+                        default.span(),
+                        format!("only text params take a `default`; `{name}` is {}", kind.name()),
+                    )
+                    .help("remove the default, or make the param required"),
+                );
+            }
+        }
+        if let Some(fills) = &param.fills {
+            if kind != ParamType::List {
+                diags.push(src.error_at(fills.span(), "only list params can fill a field").help("set type = \"list\""));
+            } else if !hw.value.fields.contains_key(fills.get_ref()) {
+                diags.push(
+                    src.error_at(
+                        fills.span(),
+                        format!("`fills` names field `{}`, which is not defined", fills.get_ref()),
+                    )
+                    .help("name one of the [fields.*] tables of this file"),
+                );
+            }
+        }
+    }
+}
+
+/// Every `{name}` in a text must name a param that always has a value.
+fn check_placeholders(hw: &Loaded<Homework>, diags: &mut Diagnostics) {
+    let value = &hw.value;
+    let mut localized: Vec<&Localized> = vec![&value.title, &value.purpose, &value.instructions];
+    for field in value.fields.values() {
+        localized.push(&field.label);
+        localized.extend([&field.hint, &field.example, &field.example_messy].into_iter().flatten());
+    }
+    localized.extend(value.levels.get_ref().iter().filter_map(|l| l.intro.as_ref()));
+    let mut reported = BTreeSet::new();
+    for text in localized {
+        for (_, string) in text.get_ref() {
+            for (_, name) in params::placeholders(string) {
+                let problem = match value.params.get(name) {
+                    None => format!("`{{{name}}}` names no param"),
+                    Some(p) if !p.required && p.default.is_none() => format!("`{{{name}}}` may have no value"),
+                    Some(_) => continue,
+                };
+                if reported.insert(name.to_string()) {
+                    let help = format!("declare [params.{name}] with required = true or a default");
+                    diags.push(hw.source.error_at(text.span(), problem).help(help));
+                }
+            }
         }
     }
 }
@@ -245,6 +309,14 @@ fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags
                         .help("give it once, at one level"),
                 );
             }
+            check_task_params(src, task, hw, diags);
+            if let Some(rows) = &task.rows
+                && !(1..=40).contains(rows.get_ref())
+            {
+                diags.push(
+                    src.error_at(rows.span(), format!("{} rows", rows.get_ref())).help("use between 1 and 40 rows"),
+                );
+            }
             let levels = hw.value.levels.get_ref().len() as i64;
             let level = task.level.get_ref();
             if levels > 0 && !(1..=levels).contains(level) {
@@ -254,6 +326,39 @@ fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags
                         .help(format!("{} has levels 1 to {levels}", hw.source.path.display())),
                 );
             }
+        }
+    }
+}
+
+fn check_task_params(src: &SourceFile, task: &Task, hw: &Loaded<Homework>, diags: &mut Diagnostics) {
+    let declared = &hw.value.params;
+    let accepted = || {
+        let names: Vec<&str> = declared.keys().map(String::as_str).collect();
+        if names.is_empty() { "it takes no params".to_string() } else { format!("it takes: {}", names.join(", ")) }
+    };
+    let given = task.params.as_ref().map(|p| p.get_ref());
+    for (name, value) in given.into_iter().flatten() {
+        match declared.get(name) {
+            None => diags.push(src.error_at(value.span(), format!("`{}` has no param `{name}`", hw.id)).help(format!(
+                "{} ({})",
+                accepted(),
+                hw.source.path.display()
+            ))),
+            Some(param) => {
+                if let Err(expected) = params::check(param, value.get_ref()) {
+                    diags.push(src.error_at(value.span(), format!("param `{name}` should be {expected}")).help(
+                        format!("it is declared as {} in {}", param.kind.get_ref().name(), hw.source.path.display()),
+                    ));
+                }
+            }
+        }
+    }
+    for (name, param) in declared {
+        if param.required && !given.is_some_and(|g| g.contains_key(name)) {
+            diags.push(src.error_at(task.homework.span(), format!("`{}` needs param `{name}`", hw.id)).help(format!(
+                "add params = {{ {name} = \"…\" }} to this task ({} requires it)",
+                hw.source.path.display()
+            )));
         }
     }
 }

@@ -65,7 +65,12 @@ fn every_problem_is_reported_at_once() {
         edit(root, "plans/tom.toml", "level = 5", "level = 9");
         edit(root, "plans/marta.toml", "next = 2026-11-30", "next = 2026-11-20");
         edit(root, "plans/elisa.toml", "therapist =", "therapst =");
-        edit(root, "homework/record.toml", "fields = [\"situation\", \"thought\", \"intensity\"]", "fields = [\"situation\", \"thougth\"]");
+        edit(
+            root,
+            "homework/record.toml",
+            "fields = [\"situation\", \"thought\", \"intensity\"]",
+            "fields = [\"situation\", \"thougth\"]",
+        );
     });
     for expected in [
         "library/plans/tom.toml:10:9",

@@ -47,11 +47,9 @@ impl PageRenderer {
             .chain(templates.under("assets/").filter(|(n, _)| n.ends_with(".css")))
             .map(|(n, f)| (n.to_string(), f.text().to_string()))
             .collect();
-        // Added one by one so that each broken template is reported on its own.
-        for (name, text) in &pages {
-            if let Err(e) = html.add_raw_template(name, text) {
-                problems.push(tera_diagnostic(templates, name, &e));
-            }
+        // Added together, since templates include each other; Tera's error names the broken one.
+        if let Err(e) = html.add_raw_templates(pages.iter().map(|(n, t)| (n.as_str(), t.as_str()))) {
+            problems.push(tera_diagnostic(templates, "html/base.html", &e));
         }
         let mut markdown = Tera::new();
         markdown.autoescape_on([".md"]);

@@ -10,10 +10,14 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
+mod task;
+
+pub use task::{ColumnView, HistoryItem, ParamView, RowBlock, TaskView};
+
 use crate::i18n::{self, Strings};
 use crate::load::Site;
 use crate::markdown::{self, Block};
-use crate::model::{FieldType, Frequency, Homework, Localized, Plan, Session, Task};
+use crate::model::{Kind, Plan, Session};
 use crate::token::Secret;
 use crate::validate::plain_date;
 
@@ -45,6 +49,8 @@ pub struct Packet {
     pub tasks: Vec<TaskView>,
     /// Interface words in the packet's language.
     pub t: BTreeMap<String, String>,
+    /// Sheets "designed with errors" for a perfectionist patient.
+    pub perfectionism: bool,
 }
 
 /// A date, machine- and human-readable.
@@ -61,7 +67,7 @@ pub struct DateView {
 }
 
 impl DateView {
-    fn new(date: NaiveDate, lang: &str) -> Self {
+    pub(crate) fn new(date: NaiveDate, lang: &str) -> Self {
         DateView {
             iso: date.to_string(),
             long: i18n::long_date(date, lang),
@@ -83,72 +89,10 @@ pub struct Rich {
 }
 
 impl Rich {
-    fn new(source: &str) -> Self {
+    pub(crate) fn new(source: &str) -> Self {
         let blocks = markdown::parse(source);
         Rich { html: markdown::to_html(&blocks), md: markdown::to_markdown(&blocks), blocks }
     }
-}
-
-/// One homework assignment as it is printed.
-#[derive(Debug, Clone, Serialize)]
-pub struct TaskView {
-    /// The homework id, used as the task page's file name.
-    pub id: String,
-    /// The sort of sheet (`self-registration`, `relaxation`, …): layouts choose from it.
-    pub kind: &'static str,
-    /// The sheet's title.
-    pub title: String,
-    /// Why this helps.
-    pub purpose: Rich,
-    /// How, when, where.
-    pub instructions: Rich,
-    /// What is new at this level.
-    pub intro: Option<Rich>,
-    /// The therapist's personal note.
-    pub note: Option<Rich>,
-    /// Minutes per day or use.
-    pub minutes: u32,
-    /// `daily`, `once` or `per-situation`.
-    pub frequency: &'static str,
-    /// "10 min · every day until Wednesday 2 December", localised.
-    pub when: String,
-    /// The level given, from 1.
-    pub level: i64,
-    /// How many levels the template has.
-    pub levels: usize,
-    /// The columns of this level.
-    pub columns: Vec<ColumnView>,
-    /// The blocks of rows: one per day for daily tasks, one otherwise.
-    pub blocks: Vec<RowBlock>,
-    /// Whether the sheet is wide enough to need a landscape page.
-    pub landscape: bool,
-}
-
-/// One column of a sheet.
-#[derive(Debug, Clone, Serialize)]
-pub struct ColumnView {
-    /// The field id.
-    pub id: String,
-    /// The header.
-    pub label: String,
-    /// A short question under the header.
-    pub hint: Option<String>,
-    /// `text`, `scale`, `percent`, `check`, `date` or `time`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// A scale's lowest value.
-    pub min: i64,
-    /// A scale's highest value.
-    pub max: i64,
-}
-
-/// A group of rows to fill in, dated for daily tasks.
-#[derive(Debug, Clone, Serialize)]
-pub struct RowBlock {
-    /// The day, for daily tasks.
-    pub date: Option<DateView>,
-    /// How many rows to write in.
-    pub rows: u32,
 }
 
 /// What the private index knows of a packet.
@@ -216,14 +160,13 @@ fn resolve_packet(site: &Site, plan: &Plan, session: &Session, ids: PacketIds<'_
     let token = ids.secret.packet_token(ids.patient_id, date);
     let clinic = &site.clinic.value;
     let url = format!("{}/{token}/", clinic.base_url.trim_end_matches('/'));
-    let days = Days { first: date, next };
+    let days = Days { first: date, next }.list();
+    let history = history(site, plan, date, &lang);
+    let context = task::TaskContext { lang: &lang, strings: ids.strings, days: &days, plan, history: &history };
     let tasks = session
         .tasks
         .iter()
-        .filter_map(|task| {
-            let homework = &site.homework.get(task.homework.get_ref())?.value;
-            Some(resolve_task(task, homework, &lang, ids.strings, days))
-        })
+        .filter_map(|t| Some(task::resolve_task(t, &site.homework.get(t.homework.get_ref())?.value, &context)))
         .collect();
     Some(Packet {
         token,
@@ -236,13 +179,50 @@ fn resolve_packet(site: &Site, plan: &Plan, session: &Session, ids: PacketIds<'_
         url,
         tasks,
         t: ids.strings.for_language(&lang),
+        perfectionism: plan.perfectionism,
         lang,
     })
 }
 
+/// Every task given at sessions before `date`, once each (at its latest level), for the review.
+fn history(site: &Site, plan: &Plan, date: NaiveDate, lang: &str) -> Vec<HistoryItem> {
+    let mut earlier: Vec<(NaiveDate, &Session)> = plan
+        .sessions
+        .iter()
+        .filter_map(|s| Some((plain_date(s.date.get_ref())?, s)))
+        .filter(|(d, _)| *d < date)
+        .collect();
+    earlier.sort_by_key(|(d, _)| *d);
+    let mut items: Vec<HistoryItem> = Vec::new();
+    for (day, session) in earlier {
+        for t in &session.tasks {
+            let Some(hw) = site.homework.get(t.homework.get_ref()) else { continue };
+            if hw.value.kind == Kind::Review {
+                continue;
+            }
+            let level = *t.level.get_ref();
+            match items.iter_mut().find(|i| i.id == hw.id) {
+                Some(item) => {
+                    item.level = level;
+                    item.last = DateView::new(day, lang);
+                }
+                None => items.push(HistoryItem {
+                    id: hw.id.clone(),
+                    title: task::localized(&hw.value.title, lang),
+                    level,
+                    levels: hw.value.levels.get_ref().len(),
+                    first: DateView::new(day, lang),
+                    last: DateView::new(day, lang),
+                }),
+            }
+        }
+    }
+    items
+}
+
 /// The days a packet covers: from the session to the day before the next one.
 #[derive(Clone, Copy)]
-struct Days {
+pub(crate) struct Days {
     first: NaiveDate,
     next: Option<NaiveDate>,
 }
@@ -251,75 +231,5 @@ impl Days {
     fn list(self) -> Vec<NaiveDate> {
         let end = self.next.unwrap_or(self.first + Duration::days(DEFAULT_DAYS));
         self.first.iter_days().take_while(|d| *d < end).collect()
-    }
-}
-
-fn text(localized: &Localized, lang: &str) -> String {
-    localized.get_ref().get(lang).cloned().unwrap_or_default()
-}
-
-fn resolve_task(task: &Task, homework: &Homework, lang: &str, strings: &Strings, days: Days) -> TaskView {
-    let level_index = usize::try_from(*task.level.get_ref() - 1).unwrap_or(0);
-    let level = &homework.levels.get_ref()[level_index];
-    let columns: Vec<ColumnView> = level
-        .fields
-        .iter()
-        .filter_map(|id| {
-            let field = homework.fields.get(id.get_ref())?;
-            Some(ColumnView {
-                id: id.get_ref().clone(),
-                label: text(&field.label, lang),
-                hint: field.hint.as_ref().map(|h| text(h, lang)).filter(|h| !h.is_empty()),
-                kind: field.kind.get_ref().name(),
-                min: field.min.as_ref().map_or(0, |m| *m.get_ref()),
-                max: field
-                    .max
-                    .as_ref()
-                    .map_or(if *field.kind.get_ref() == FieldType::Percent { 100 } else { 10 }, |m| *m.get_ref()),
-            })
-        })
-        .collect();
-    let rows = level.rows.as_ref().map(|r| *r.get_ref());
-    let day_list = days.list();
-    let blocks = match homework.frequency {
-        Frequency::Daily => {
-            day_list.iter().map(|d| RowBlock { date: Some(DateView::new(*d, lang)), rows: rows.unwrap_or(1) }).collect()
-        }
-        Frequency::Once => vec![RowBlock { date: None, rows: rows.unwrap_or(3) }],
-        Frequency::PerSituation => vec![RowBlock { date: None, rows: rows.unwrap_or(5) }],
-    };
-    // Portrait A4 has ~18 cm for the table: a day column, ~2.3 cm per narrow column and at least
-    // ~3.5 cm per text column to write in; anything wider is laid out on a landscape page.
-    let text_columns = columns.iter().filter(|c| c.kind == "text").count() as f32;
-    let narrow_columns = columns.len() as f32 - text_columns;
-    let landscape = 2.1 + 2.3 * narrow_columns + 3.5 * text_columns > 18.0;
-    let when = when_line(homework, lang, strings, day_list.last().copied());
-    TaskView {
-        id: task.homework.get_ref().clone(),
-        kind: homework.kind.name(),
-        title: text(&homework.title, lang),
-        purpose: Rich::new(&text(&homework.purpose, lang)),
-        instructions: Rich::new(&text(&homework.instructions, lang)),
-        intro: level.intro.as_ref().map(|i| Rich::new(&text(i, lang))),
-        note: task.note.as_deref().filter(|n| !n.trim().is_empty()).map(Rich::new),
-        minutes: homework.minutes,
-        frequency: homework.frequency.key(),
-        when,
-        level: *task.level.get_ref(),
-        levels: homework.levels.get_ref().len(),
-        landscape,
-        columns,
-        blocks,
-    }
-}
-
-/// "10 min · every day, until Wednesday 2 December" in the packet's language.
-fn when_line(homework: &Homework, lang: &str, strings: &Strings, last_day: Option<NaiveDate>) -> String {
-    let minutes = strings.get("minutes-short", lang).replace("{n}", &homework.minutes.to_string());
-    let how_often = strings.get(&format!("frequency-{}", homework.frequency.key()), lang);
-    let until = last_day.map(|d| strings.get("until", lang).replace("{date}", &i18n::weekday_date(d, lang)));
-    match until {
-        Some(until) => format!("{minutes} · {how_often} · {until}"),
-        None => format!("{minutes} · {how_often}"),
     }
 }

@@ -1,0 +1,273 @@
+//! One assignment of a homework at a level, in the patient's language: the task view a sheet is
+//! drawn from. Params are filled into the texts here, list params pre-fill their column, and the
+//! worked example switches to its "designed with errors" variant for perfectionist patients.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::{DateView, Rich};
+use crate::i18n::{self, Strings};
+use crate::model::{FieldType, Frequency, Homework, Level, Localized, ParamType, Plan, Task};
+use crate::params::{self, Value};
+
+/// One homework assignment as it is printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskView {
+    /// The homework id, used as the task page's file name.
+    pub id: String,
+    /// The sort of sheet (`self-registration`, `relaxation`, …): layouts choose from it.
+    pub kind: &'static str,
+    /// The sheet's title.
+    pub title: String,
+    /// Why this helps.
+    pub purpose: Rich,
+    /// How, when, where.
+    pub instructions: Rich,
+    /// What is new at this level.
+    pub intro: Option<Rich>,
+    /// The therapist's personal note.
+    pub note: Option<Rich>,
+    /// Minutes per day or use.
+    pub minutes: u32,
+    /// `daily`, `once` or `per-situation`.
+    pub frequency: &'static str,
+    /// "10 min · every day · until Wednesday 2 December", localised.
+    pub when: String,
+    /// The level given, from 1.
+    pub level: i64,
+    /// How many levels the template has.
+    pub levels: usize,
+    /// The columns (or sections) of this level.
+    pub columns: Vec<ColumnView>,
+    /// The blocks of rows: one per day for daily tasks, one otherwise.
+    pub blocks: Vec<RowBlock>,
+    /// The worked example row, one cell per column (`None`: left blank), when this level shows one.
+    pub example: Option<Vec<Option<Rich>>>,
+    /// The params the plan passed (or their defaults), by name.
+    pub params: BTreeMap<String, ParamView>,
+    /// Every day from the session to the day before the next one.
+    pub days: Vec<DateView>,
+    /// For the end-of-therapy review: every earlier task.
+    pub history: Vec<HistoryItem>,
+    /// Whether the sheet is wide enough to need a landscape page.
+    pub landscape: bool,
+}
+
+/// One column of a sheet (or one section of a plan-like sheet).
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnView {
+    /// The field id.
+    pub id: String,
+    /// The header.
+    pub label: String,
+    /// A short question under the header.
+    pub hint: Option<String>,
+    /// `text`, `scale`, `percent`, `check`, `date` or `time`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// A scale's lowest value.
+    pub min: i64,
+    /// A scale's highest value.
+    pub max: i64,
+    /// Values agreed in session, printed in this column's cells, one per row.
+    pub prefill: Vec<String>,
+}
+
+/// A group of rows to fill in, dated for daily tasks.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowBlock {
+    /// The day, for daily tasks.
+    pub date: Option<DateView>,
+    /// How many rows to write in.
+    pub rows: u32,
+}
+
+/// A param as the sheet shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamView {
+    /// Its label in the packet's language.
+    pub label: String,
+    /// The value on one line.
+    pub value: String,
+    /// The value as a list.
+    pub items: Vec<String>,
+    /// Whether the value is a web address.
+    pub url: bool,
+    /// Whether the sheet shows it on its own (a list that pre-fills a column of this level does not).
+    pub shown: bool,
+}
+
+/// A task given at an earlier session, for the review of all homework.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryItem {
+    /// The homework id.
+    pub id: String,
+    /// Its title in the packet's language.
+    pub title: String,
+    /// The last level given.
+    pub level: i64,
+    /// How many levels it has.
+    pub levels: usize,
+    /// The first session it was given at.
+    pub first: DateView,
+    /// The last session it was given at.
+    pub last: DateView,
+}
+
+/// What every task of one packet shares.
+pub(crate) struct TaskContext<'a> {
+    /// The packet's language.
+    pub lang: &'a str,
+    /// Interface words.
+    pub strings: &'a Strings,
+    /// The days until the next session.
+    pub days: &'a [NaiveDate],
+    /// The patient's plan.
+    pub plan: &'a Plan,
+    /// Earlier tasks, for a review.
+    pub history: &'a [HistoryItem],
+}
+
+/// A localized text in `lang` (validation made sure it exists).
+pub(crate) fn localized(text: &Localized, lang: &str) -> String {
+    text.get_ref().get(lang).cloned().unwrap_or_default()
+}
+
+/// Resolves one task. Assumes the site validated.
+pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_>) -> TaskView {
+    let lang = cx.lang;
+    let level_index = usize::try_from(*task.level.get_ref() - 1).unwrap_or(0);
+    let level = &homework.levels.get_ref()[level_index];
+    let given = given_params(task, homework);
+    let values = params::values_for(homework, &given, lang);
+    let plain = |text: &Localized| params::fill(&localized(text, lang), &values);
+    let rich = |text: &Localized| Rich::new(&params::fill_markdown(&localized(text, lang), &values));
+
+    let columns: Vec<ColumnView> = level
+        .fields
+        .iter()
+        .filter_map(|id| {
+            let field = homework.fields.get(id.get_ref())?;
+            let kind = *field.kind.get_ref();
+            let prefill = homework
+                .params
+                .iter()
+                .filter(|(_, p)| p.fills.as_ref().is_some_and(|f| f.get_ref() == id.get_ref()))
+                .filter_map(|(name, _)| given.get(name))
+                .flat_map(Value::items)
+                .collect();
+            Some(ColumnView {
+                id: id.get_ref().clone(),
+                label: plain(&field.label),
+                hint: field.hint.as_ref().map(plain).filter(|h| !h.is_empty()),
+                kind: kind.name(),
+                min: field.min.as_ref().map_or(0, |m| *m.get_ref()),
+                max: field.max.as_ref().map_or(if kind == FieldType::Percent { 100 } else { 10 }, |m| *m.get_ref()),
+                prefill,
+            })
+        })
+        .collect();
+
+    let rows = task.rows.as_ref().or(level.rows.as_ref()).map(|r| *r.get_ref());
+    let prefilled = columns.iter().map(|c| c.prefill.len() as u32).max().unwrap_or(0);
+    let blocks = match homework.frequency {
+        Frequency::Daily => {
+            cx.days.iter().map(|d| RowBlock { date: Some(DateView::new(*d, lang)), rows: rows.unwrap_or(1) }).collect()
+        }
+        Frequency::Once => vec![RowBlock { date: None, rows: rows.unwrap_or(3).max(prefilled) }],
+        Frequency::PerSituation => vec![RowBlock { date: None, rows: rows.unwrap_or(5).max(prefilled) }],
+    };
+    let example = worked_example(homework, level, level_index, cx.plan.perfectionism)
+        .map(|cells| cells.into_iter().map(|c| c.map(&rich)).collect());
+    let param_views = homework
+        .params
+        .iter()
+        .filter_map(|(name, param)| {
+            let value = values.get(name)?;
+            let items = given.get(name).map_or_else(|| vec![value.clone()], Value::items);
+            let url = *param.kind.get_ref() == ParamType::Url;
+            let shown = !param.fills.as_ref().is_some_and(|f| columns.iter().any(|c| &c.id == f.get_ref()));
+            Some((name.clone(), ParamView { label: plain(&param.label), value: value.clone(), items, url, shown }))
+        })
+        .collect();
+
+    TaskView {
+        id: task.homework.get_ref().clone(),
+        kind: homework.kind.name(),
+        title: plain(&homework.title),
+        purpose: rich(&homework.purpose),
+        instructions: rich(&homework.instructions),
+        intro: level.intro.as_ref().map(rich),
+        note: task.note.as_deref().filter(|n| !n.trim().is_empty()).map(Rich::new),
+        minutes: homework.minutes,
+        frequency: homework.frequency.key(),
+        when: when_line(homework, cx),
+        level: *task.level.get_ref(),
+        levels: homework.levels.get_ref().len(),
+        landscape: homework.kind.is_table() && needs_landscape(&columns),
+        columns,
+        blocks,
+        example,
+        params: param_views,
+        days: cx.days.iter().map(|d| DateView::new(*d, lang)).collect(),
+        history: if homework.kind == crate::model::Kind::Review { cx.history.to_vec() } else { Vec::new() },
+    }
+}
+
+/// The plan's param values, typed (validation reported any that do not fit).
+fn given_params(task: &Task, homework: &Homework) -> BTreeMap<String, Value> {
+    let given = task.params.as_ref().map(|p| p.get_ref());
+    given
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, value)| {
+            let checked = params::check(homework.params.get(name)?, value.get_ref()).ok()?;
+            Some((name.clone(), checked))
+        })
+        .collect()
+}
+
+/// The example row's cells, in the plain or the "designed with errors" variant; `None` when this
+/// level shows no example or the template has none.
+fn worked_example<'a>(
+    homework: &'a Homework,
+    level: &'a Level,
+    level_index: usize,
+    messy: bool,
+) -> Option<Vec<Option<&'a Localized>>> {
+    if !level.example.unwrap_or(level_index == 0) {
+        return None;
+    }
+    let cells: Vec<Option<&Localized>> = level
+        .fields
+        .iter()
+        .map(|id| {
+            let field = homework.fields.get(id.get_ref())?;
+            // The messy variant leaves a cell blank where it has no text of its own: blanks are fine.
+            if messy { field.example_messy.as_ref() } else { field.example.as_ref() }
+        })
+        .collect();
+    cells.iter().any(Option::is_some).then_some(cells)
+}
+
+/// Portrait A4 has ~18 cm for a table: a day column, ~2.3 cm per narrow column and at least
+/// ~3.5 cm per text column to write in; anything wider is laid out on a landscape page.
+fn needs_landscape(columns: &[ColumnView]) -> bool {
+    let text = columns.iter().filter(|c| c.kind == "text").count() as f32;
+    let narrow = columns.len() as f32 - text;
+    2.1 + 2.3 * narrow + 3.5 * text > 18.0
+}
+
+/// "10 min · every day · until Wednesday 2 December" in the packet's language.
+fn when_line(homework: &Homework, cx: &TaskContext<'_>) -> String {
+    let (lang, strings) = (cx.lang, cx.strings);
+    let minutes = strings.get("minutes-short", lang).replace("{n}", &homework.minutes.to_string());
+    let how_often = strings.get(&format!("frequency-{}", homework.frequency.key()), lang);
+    let until = cx.days.last().map(|d| strings.get("until", lang).replace("{date}", &i18n::weekday_date(*d, lang)));
+    match until {
+        Some(until) => format!("{minutes} · {how_often} · {until}"),
+        None => format!("{minutes} · {how_often}"),
+    }
+}
