@@ -211,7 +211,7 @@ fn check_placeholders(hw: &Loaded<Homework>, diags: &mut Diagnostics) {
     localized.extend(value.levels.get_ref().iter().filter_map(|l| l.intro.as_ref()));
     let mut reported = BTreeSet::new();
     for text in localized {
-        for (_, string) in text.get_ref() {
+        for string in text.get_ref().values() {
             for (_, name) in params::placeholders(string) {
                 let problem = match value.params.get(name) {
                     None => format!("`{{{name}}}` names no param"),
