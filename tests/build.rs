@@ -10,7 +10,7 @@ use common::*;
 fn spanish_packet_has_the_level_columns_and_one_block_per_day() {
     let site = fixture("small");
     let report = build(site.path()).expect("the fixture builds");
-    assert_eq!(report.packets, 4, "elisa ×2, tom, marta");
+    assert_eq!(report.packets, 5, "elisa ×2, tom, marta ×2");
     let dir = packet_for(site.path(), "Elisa", "2026-11-26");
 
     let cover = html(&dir.join("index.html"));
@@ -76,7 +76,7 @@ fn per_situation_tasks_have_numbered_rows() {
     build(site.path()).unwrap();
     let dir = packet_for(site.path(), "Elisa", "2026-11-26");
     let page = html(&dir.join("reading.html"));
-    assert_eq!(texts(&page, "table.sheet tbody th"), ["1", "2", "3", "4"]);
+    assert_eq!(texts(&page, "table.sheet tbody.block th"), ["1", "2", "3", "4"]);
     let md = std::fs::read_to_string(dir.join("packet.md")).unwrap();
     assert!(md.contains("| Día | Situación | Pensamiento | Intensidad (0–10) |"), "{md}");
     assert!(md.contains("Sirve para **notar** lo que piensas."), "{md}");
@@ -93,7 +93,7 @@ fn public_paths_never_name_the_patient() {
         }
     }
     let dirs = packet_dirs(site.path());
-    assert_eq!(dirs.len(), 4);
+    assert_eq!(dirs.len(), 5);
     for dir in &dirs {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         assert!(name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()), "{name}");
@@ -103,7 +103,7 @@ fn public_paths_never_name_the_patient() {
     assert_eq!(packet_dirs(site.path()), dirs);
     // The private index links every packet.
     let index = html(&site.path().join("out/private/index.html"));
-    assert_eq!(index.select(&sel("table.index tbody tr")).count(), 4);
+    assert_eq!(index.select(&sel("table.index tbody tr")).count(), 5);
     let private = site.path().join("out/private");
     for link in index.select(&sel("table.index a")) {
         let href = link.attr("href").unwrap();
@@ -122,4 +122,48 @@ fn the_shipped_library_builds() {
     let elisa = packet_for(site.path(), "Elisa", "2026-11-26");
     let cover = html(&elisa.join("index.html"));
     assert_eq!(cover.select(&sel(".task-card")).count(), 2);
+}
+
+#[test]
+fn params_fill_the_texts_and_pre_fill_their_column() {
+    let site = fixture("small");
+    build(site.path()).unwrap();
+    let dir = packet_for(site.path(), "Elisa", "2026-11-26");
+    let page = html(&dir.join("reading.html"));
+    assert_eq!(texts(&page, ".how em"), ["El principito"]);
+    let first_column: Vec<String> =
+        page.select(&sel("tbody.block tr")).map(|tr| texts_in(&tr, "td .prefill").join("")).collect();
+    assert_eq!(first_column, ["Capítulo 1", "Capítulo 2", "", ""]);
+    assert_eq!(texts(&page, ".params dt"), ["Libro"], "the chapters are shown in their column, not again");
+    let pdf = pdf_pages(&dir.join("packet.pdf")).join(" ");
+    assert!(pdf.contains("Lee El principito y apunta") && pdf.contains("Capítulo 2"), "{pdf}");
+
+    // A param value with Markdown in it is shown literally, not as markup.
+    let first = packet_for(site.path(), "Elisa", "2026-11-19");
+    let page = html(&first.join("reading.html"));
+    assert_eq!(texts(&page, ".how em"), ["El *principito* <b>"]);
+    assert_eq!(page.select(&sel(".how b")).count(), 0);
+}
+
+#[test]
+fn worked_example_at_entry_levels_and_messy_for_perfectionism() {
+    let site = fixture("small");
+    build(site.path()).unwrap();
+    let elisa = packet_for(site.path(), "Elisa", "2026-11-26");
+    let page = html(&elisa.join("reading.html"));
+    assert_eq!(texts(&page, "tbody.example td"), ["", "Que pedir ayuda no es fallar."]);
+    assert_eq!(page.select(&sel(".errors-welcome")).count(), 0);
+    assert_eq!(page.select(&sel("tbody.example s")).count(), 0);
+
+    let marta = packet_for(site.path(), "Marta", "2026-12-03");
+    let page = html(&marta.join("reading.html"));
+    assert_eq!(texts(&page, "tbody.example s"), ["demanar"], "the example shows a crossing-out");
+    assert_eq!(page.select(&sel(".errors-welcome")).count(), 1);
+    let pdf = pdf_pages(&marta.join("packet.pdf")).join(" ");
+    assert!(pdf.contains("les ratllades, els espais en blanc i les faltes d'ortografia són benvinguts"), "{pdf}");
+    assert!(pdf.contains("demanar ajuda no es fallar"), "{pdf}");
+
+    // Level 3 of the record has no example row.
+    let record = html(&packet_for(site.path(), "Marta", "2026-11-26").join("record.html"));
+    assert_eq!(record.select(&sel("tbody.example")).count(), 0);
 }

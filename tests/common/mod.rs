@@ -87,6 +87,11 @@ pub fn column_labels(doc: &Html) -> Vec<String> {
     doc.select(&sel("table.sheet thead th")).map(|th| normalise(th.text().next().unwrap_or_default())).collect()
 }
 
+/// Like [`texts`], below one element.
+pub fn texts_in(element: &scraper::ElementRef<'_>, css: &str) -> Vec<String> {
+    element.select(&sel(css)).map(|e| normalise(&e.text().collect::<String>())).collect()
+}
+
 pub fn normalise(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
