@@ -51,6 +51,8 @@ pub struct TaskView {
     pub days: Vec<DateView>,
     /// For the end-of-therapy review: every earlier task.
     pub history: Vec<HistoryItem>,
+    /// `table` (rows to fill in) or `sections` (a plan-like sheet of headed sections).
+    pub layout: &'static str,
     /// Whether the sheet is wide enough to need a landscape page.
     pub landscape: bool,
 }
@@ -206,6 +208,7 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
         when: when_line(homework, cx),
         level: *task.level.get_ref(),
         levels: homework.levels.get_ref().len(),
+        layout: if homework.kind.is_table() { "table" } else { "sections" },
         landscape: homework.kind.is_table() && needs_landscape(&columns),
         columns,
         blocks,
