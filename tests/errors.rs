@@ -74,7 +74,7 @@ fn every_problem_is_reported_at_once() {
     });
     for expected in [
         "library/plans/tom.toml:10:9",
-        "library/plans/marta.toml:7:8",
+        "library/plans/marta.toml:8:8",
         "unknown field `therapst`",
         "library/homework/record.toml:",
         "did you mean `thought`?",
