@@ -28,6 +28,20 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Check the library and templates, print every problem, and write nothing.
+    Check {
+        /// The site folder (holding library/ and templates/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+    /// Print a ready-to-paste [[sessions]] block for a patient's next session, with proposed levels.
+    Suggest {
+        /// The patient's id (their plan's file name without .toml).
+        patient: String,
+        /// The site folder (holding library/ and templates/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,6 +83,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     out.display()
                 );
             }
+            Ok(())
+        }
+        Command::Check { root } => {
+            let warnings = tarea::check(&root)?;
+            for warning in &warnings {
+                eprintln!("{warning}");
+            }
+            println!("no errors found ({} warnings)", warnings.len());
+            Ok(())
+        }
+        Command::Suggest { patient, root } => {
+            print!("{}", tarea::suggest(&root, &patient)?);
             Ok(())
         }
     }

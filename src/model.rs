@@ -274,6 +274,9 @@ pub struct Plan {
     /// The sessions, in any order.
     #[serde(default)]
     pub sessions: Vec<Session>,
+    /// Therapist-only notes about the patient: shown on the therapist copy, never published.
+    #[serde(default)]
+    pub private: toml::Table,
 }
 
 /// `[[sessions]]`: one session, whose packet is handed over at its end.
@@ -287,6 +290,77 @@ pub struct Session {
     /// The homework given.
     #[serde(default)]
     pub tasks: Vec<Task>,
+    /// How the previous session's homework went, recorded at the start of this one.
+    #[serde(default)]
+    pub review: Vec<Review>,
+    /// The stage of therapy: early, middle or late.
+    pub phase: Option<Spanned<Phase>>,
+}
+
+/// The stage of therapy a session belongs to (the article's three phases).
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Short, easy tasks.
+    Early,
+    /// Tasks chosen together.
+    Middle,
+    /// The patient designs their own tasks.
+    Late,
+}
+
+impl Phase {
+    /// The `phase` value as written in the TOML.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Early => "early",
+            Phase::Middle => "middle",
+            Phase::Late => "late",
+        }
+    }
+}
+
+/// `[[sessions.review]]`: how one task of the previous session went.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// The homework reviewed (given at the previous session).
+    pub homework: Spanned<String>,
+    /// What happened.
+    pub status: Status,
+    /// Therapist-only: never published.
+    pub note: Option<String>,
+}
+
+/// How a task went, as recorded at the next session — information, never a grade.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Done.
+    Done,
+    /// Done halfway.
+    Partial,
+    /// Done, but not as agreed.
+    Incorrect,
+    /// Not done.
+    NotDone,
+}
+
+impl Status {
+    /// The `status` value as written in the TOML.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::Partial => "partial",
+            Status::Incorrect => "incorrect",
+            Status::NotDone => "not-done",
+        }
+    }
+
+    /// Whether it counts as a miss for the progression (two in a row lower the level).
+    pub fn is_miss(self) -> bool {
+        matches!(self, Status::Incorrect | Status::NotDone)
+    }
 }
 
 /// `[[sessions.tasks]]`: one homework assignment.

@@ -105,7 +105,7 @@ fn public_paths_never_name_the_patient() {
     let index = html(&site.path().join("out/private/index.html"));
     assert_eq!(index.select(&sel("table.index tbody tr")).count(), 5);
     let private = site.path().join("out/private");
-    for link in index.select(&sel("table.index a")) {
+    for link in index.select(&sel("table.index a.packet-link")) {
         let href = link.attr("href").unwrap();
         assert!(private.join(href).is_file(), "{href} does not lead to a packet");
         let token = href.trim_start_matches("../public/").trim_end_matches("/index.html");

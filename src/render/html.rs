@@ -12,7 +12,7 @@ use tera::{Context, Tera};
 use super::tera_diagnostic;
 use crate::diagnostic::Diagnostic;
 use crate::markdown::tera_escape_markdown;
-use crate::resolve::{Packet, PacketLink, TaskView};
+use crate::resolve::{Booklet, Packet, PacketLink, PatientSummary, TaskView, TherapistCopy};
 use crate::templates::Templates;
 
 /// The Tera templates a build renders with, parsed once.
@@ -35,6 +35,8 @@ pub struct PrivateIndex<'a> {
     pub assets: &'a str,
     /// One row per packet.
     pub links: &'a [PacketLink],
+    /// One summary per patient.
+    pub patients: &'a [PatientSummary],
 }
 
 impl PageRenderer {
@@ -101,6 +103,26 @@ impl PageRenderer {
         let mut context = Context::new();
         context.insert("paper_css", if paper == "us-letter" { "letter" } else { "A4" });
         self.render(&self.html, "assets/tarea.css", &context)
+    }
+
+    /// The end-of-therapy booklet page.
+    pub fn booklet(&self, booklet: &Booklet) -> Result<String, Diagnostic> {
+        let mut context = Context::new();
+        context.insert("booklet", booklet);
+        context.insert("t", &booklet.t);
+        context.insert("lang", &booklet.lang);
+        context.insert("assets", "../assets");
+        self.render(&self.html, "html/booklet.html", &context)
+    }
+
+    /// One session's therapist copy.
+    pub fn therapist_copy(&self, copy: &TherapistCopy) -> Result<String, Diagnostic> {
+        let mut context = Context::new();
+        context.insert("copy", copy);
+        context.insert("t", &copy.t);
+        context.insert("lang", &copy.lang);
+        context.insert("assets", "../../public/assets");
+        self.render(&self.html, "html/therapist-copy.html", &context)
     }
 
     /// The therapist's index of every packet.

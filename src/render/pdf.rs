@@ -20,13 +20,12 @@ use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, Timestamp};
 
 use crate::diagnostic::Diagnostic;
-use crate::resolve::Packet;
+use crate::resolve::{Booklet, Packet};
 use crate::templates::Templates;
 
-/// The virtual path the packet's data is served at.
+/// The virtual path a document's data is served at (the same for every document: Typst interns
+/// file ids for the whole process).
 const DATA_PATH: &str = "/packet.json";
-/// The layout compiled for every packet.
-const MAIN: &str = "typst/packet.typ";
 
 /// Everything shared by all PDF compiles of a build: library, fonts and parsed layouts.
 pub struct PdfRenderer {
@@ -34,8 +33,19 @@ pub struct PdfRenderer {
     fonts: FontStore,
     sources: HashMap<FileId, Source>,
     origins: HashMap<FileId, PathBuf>,
-    main: FileId,
     data: FileId,
+}
+
+/// One document to compile: which layout, with what data.
+pub struct PdfJob<'a> {
+    /// The layout, by its template name (`typst/packet.typ`).
+    pub main: &'a str,
+    /// The JSON served at `/packet.json`.
+    pub data: Vec<u8>,
+    /// The document's date (ISO): Typst's "today" and the PDF's timestamp, fixed for reproducible output.
+    pub date: &'a str,
+    /// A stable identifier for the PDF.
+    pub ident: String,
 }
 
 /// A finished PDF and what it took.
@@ -53,6 +63,11 @@ fn file_id(path: &str) -> FileId {
     RootedPath::new(VirtualRoot::Project, vpath).intern()
 }
 
+/// The virtual path of a layout: `typst/sheet.typ` is served at `/sheet.typ`.
+fn layout_id(name: &str) -> FileId {
+    file_id(&format!("/{}", name.trim_start_matches("typst/")))
+}
+
 impl PdfRenderer {
     /// Loads the fonts (Typst's embedded ones and every font of the template set) and the
     /// Typst layouts. Each file under `typst/` is served at `/<name>`.
@@ -68,33 +83,39 @@ impl PdfRenderer {
         let mut sources = HashMap::new();
         let mut origins = HashMap::new();
         for (name, file) in templates.under("typst/") {
-            let id = file_id(&format!("/{}", name.trim_start_matches("typst/")));
+            let id = layout_id(name);
             sources.insert(id, Source::new(id, file.text().to_string()));
             origins.insert(id, file.origin.clone());
         }
-        PdfRenderer {
-            library: LazyHash::new(Library::default()),
-            fonts,
-            sources,
-            origins,
-            main: file_id(&format!("/{}", MAIN.trim_start_matches("typst/"))),
-            data: file_id(DATA_PATH),
-        }
+        PdfRenderer { library: LazyHash::new(Library::default()), fonts, sources, origins, data: file_id(DATA_PATH) }
     }
 
-    /// Lays out and exports one packet. Errors are located in the layout files.
-    pub fn render(&self, packet: &Packet) -> Result<Pdf, Vec<Diagnostic>> {
-        let json = serde_json::to_vec(packet).map_err(|e| vec![Diagnostic::error(None, e.to_string())])?;
-        let date = NaiveDate::parse_from_str(&packet.date.iso, "%Y-%m-%d").unwrap_or_default();
+    /// Lays out and exports one packet.
+    pub fn packet(&self, packet: &Packet) -> Result<Pdf, Vec<Diagnostic>> {
+        let data = serde_json::to_vec(packet).map_err(|e| vec![Diagnostic::error(None, e.to_string())])?;
+        let ident = format!("tarea-{}", packet.token);
+        self.render(PdfJob { main: "typst/packet.typ", data, date: &packet.date.iso, ident })
+    }
+
+    /// Lays out and exports an end-of-therapy booklet.
+    pub fn booklet(&self, booklet: &Booklet) -> Result<Pdf, Vec<Diagnostic>> {
+        let data = serde_json::to_vec(booklet).map_err(|e| vec![Diagnostic::error(None, e.to_string())])?;
+        let ident = format!("tarea-booklet-{}", booklet.token);
+        self.render(PdfJob { main: "typst/booklet.typ", data, date: &booklet.date.iso, ident })
+    }
+
+    /// Lays out and exports one document. Errors are located in the layout files.
+    pub fn render(&self, job: PdfJob<'_>) -> Result<Pdf, Vec<Diagnostic>> {
+        let date = NaiveDate::parse_from_str(job.date, "%Y-%m-%d").unwrap_or_default();
         let today =
             Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8).expect("a valid calendar date");
-        let world = PacketWorld { shared: self, data: Bytes::new(json), today };
+        let world = PacketWorld { shared: self, main: layout_id(job.main), data: Bytes::new(job.data), today };
         let warned = typst::compile::<PagedDocument>(&world);
         let warnings = self.diagnostics(&world, &warned.warnings);
         let document = warned.output.map_err(|errors| self.diagnostics(&world, &errors))?;
         let options = PdfOptions {
-            // Stable identity and timestamp: the same packet gives byte-identical PDFs.
-            ident: Smart::Custom(format!("tarea-{}", packet.token)),
+            // Stable identity and timestamp: the same input gives byte-identical PDFs.
+            ident: Smart::Custom(job.ident),
             timestamp: Some(Timestamp::new_utc(today)),
             ..PdfOptions::default()
         };
@@ -125,6 +146,7 @@ impl PdfRenderer {
 /// One packet's view of the world: the shared layouts and fonts, plus its own data.
 struct PacketWorld<'a> {
     shared: &'a PdfRenderer,
+    main: FileId,
     data: Bytes,
     today: Datetime,
 }
@@ -139,7 +161,7 @@ impl World for PacketWorld<'_> {
     }
 
     fn main(&self) -> FileId {
-        self.shared.main
+        self.main
     }
 
     fn source(&self, id: FileId) -> FileResult<Source> {

@@ -10,10 +10,15 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
+mod booklet;
+mod private;
 mod task;
 
+pub use booklet::Booklet;
+pub use private::{PatientSummary, TherapistCopy};
 pub use task::{ColumnView, HistoryItem, ParamView, RowBlock, TaskView};
 
+use crate::course;
 use crate::i18n::{self, Strings};
 use crate::load::Site;
 use crate::markdown::{self, Block};
@@ -51,6 +56,8 @@ pub struct Packet {
     pub t: BTreeMap<String, String>,
     /// Sheets "designed with errors" for a perfectionist patient.
     pub perfectionism: bool,
+    /// Whether this packet comes with the end-of-therapy booklet.
+    pub booklet: bool,
 }
 
 /// A date, machine- and human-readable.
@@ -119,20 +126,41 @@ pub struct Resolved {
     pub packets: Vec<Packet>,
     /// The private index's rows, one per packet, in the same order.
     pub links: Vec<PacketLink>,
+    /// End-of-therapy booklets, each in its packet's folder.
+    pub booklets: Vec<Booklet>,
+    /// One therapist copy per packet (private).
+    pub copies: Vec<TherapistCopy>,
+    /// One summary per patient for the private index.
+    pub patients: Vec<PatientSummary>,
 }
 
-/// Resolves every session of every plan into a packet. Assumes the site validated.
+/// Resolves every session of every plan into a packet, plus the private side. Assumes the site
+/// validated.
 pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret) -> Resolved {
-    let mut packets = Vec::new();
-    let mut links = Vec::new();
+    let mut all = Resolved {
+        packets: Vec::new(),
+        links: Vec::new(),
+        booklets: Vec::new(),
+        copies: Vec::new(),
+        patients: Vec::new(),
+    };
+    let private_lang = site.clinic.value.default_language.get_ref().as_str();
     for plan in site.plans.values() {
-        for session in &plan.value.sessions {
-            let Some(packet) =
-                resolve_packet(site, &plan.value, session, PacketIds { patient_id: &plan.id, secret, strings })
-            else {
-                continue;
-            };
-            links.push(PacketLink {
+        let sessions = course::sessions(&plan.value);
+        let first_link = all.links.len();
+        for at in 0..sessions.len() {
+            let ids = PacketIds { patient_id: &plan.id, secret, strings };
+            let mut packet = resolve_packet(site, &plan.value, &sessions, at, ids);
+            let is_last = at + 1 == sessions.len();
+            let has_review = packet.tasks.iter().any(|t| t.kind == Kind::Review.name());
+            if is_last && has_review {
+                let source = booklet::BookletSource { site, plan: &plan.value, sessions: &sessions, strings };
+                all.booklets.push(booklet::resolve_booklet(&source, &packet));
+                packet.booklet = true;
+            }
+            let view = private::CopyContext { site, plan, sessions: &sessions, at, strings, lang: private_lang };
+            all.copies.push(private::therapist_copy(&view, &packet));
+            all.links.push(PacketLink {
                 patient_id: plan.id.clone(),
                 patient: packet.patient.clone(),
                 date: packet.date.iso.clone(),
@@ -140,10 +168,13 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret) -> Resolved
                 url: packet.url.clone(),
                 tasks: packet.tasks.iter().map(|t| t.title.clone()).collect(),
             });
-            packets.push(packet);
+            all.packets.push(packet);
         }
+        let view =
+            private::CopyContext { site, plan, sessions: &sessions, at: sessions.len(), strings, lang: private_lang };
+        all.patients.push(private::summary(&view, &all.links[first_link..]));
     }
-    Resolved { packets, links }
+    all
 }
 
 /// Who a packet is for, and what its token and words come from.
@@ -153,22 +184,28 @@ struct PacketIds<'a> {
     strings: &'a Strings,
 }
 
-fn resolve_packet(site: &Site, plan: &Plan, session: &Session, ids: PacketIds<'_>) -> Option<Packet> {
+fn resolve_packet(
+    site: &Site,
+    plan: &Plan,
+    sessions: &[(NaiveDate, &Session)],
+    at: usize,
+    ids: PacketIds<'_>,
+) -> Packet {
+    let (date, session) = sessions[at];
     let lang = plan.language.get_ref().clone();
-    let date = plain_date(session.date.get_ref())?;
     let next = session.next.as_ref().and_then(|n| plain_date(n.get_ref()));
     let token = ids.secret.packet_token(ids.patient_id, date);
     let clinic = &site.clinic.value;
     let url = format!("{}/{token}/", clinic.base_url.trim_end_matches('/'));
     let days = Days { first: date, next }.list();
-    let history = history(site, plan, date, &lang);
+    let history = history(site, &sessions[..at], &lang);
     let context = task::TaskContext { lang: &lang, strings: ids.strings, days: &days, plan, history: &history };
     let tasks = session
         .tasks
         .iter()
         .filter_map(|t| Some(task::resolve_task(t, &site.homework.get(t.homework.get_ref())?.value, &context)))
         .collect();
-    Some(Packet {
+    Packet {
         token,
         patient: plan.name.clone(),
         therapist: plan.therapist.clone(),
@@ -180,21 +217,16 @@ fn resolve_packet(site: &Site, plan: &Plan, session: &Session, ids: PacketIds<'_
         tasks,
         t: ids.strings.for_language(&lang),
         perfectionism: plan.perfectionism,
+        booklet: false,
         lang,
-    })
+    }
 }
 
-/// Every task given at sessions before `date`, once each (at its latest level), for the review.
-fn history(site: &Site, plan: &Plan, date: NaiveDate, lang: &str) -> Vec<HistoryItem> {
-    let mut earlier: Vec<(NaiveDate, &Session)> = plan
-        .sessions
-        .iter()
-        .filter_map(|s| Some((plain_date(s.date.get_ref())?, s)))
-        .filter(|(d, _)| *d < date)
-        .collect();
-    earlier.sort_by_key(|(d, _)| *d);
+/// Every task given in `sessions`, once each, in the order first given (with its latest level),
+/// leaving out the review itself.
+pub(crate) fn history(site: &Site, sessions: &[(NaiveDate, &Session)], lang: &str) -> Vec<HistoryItem> {
     let mut items: Vec<HistoryItem> = Vec::new();
-    for (day, session) in earlier {
+    for (day, session) in sessions {
         for t in &session.tasks {
             let Some(hw) = site.homework.get(t.homework.get_ref()) else { continue };
             if hw.value.kind == Kind::Review {
@@ -204,15 +236,17 @@ fn history(site: &Site, plan: &Plan, date: NaiveDate, lang: &str) -> Vec<History
             match items.iter_mut().find(|i| i.id == hw.id) {
                 Some(item) => {
                     item.level = level;
-                    item.last = DateView::new(day, lang);
+                    item.last = DateView::new(*day, lang);
+                    item.purpose = task::purpose_of(t, &hw.value, lang);
                 }
                 None => items.push(HistoryItem {
                     id: hw.id.clone(),
                     title: task::localized(&hw.value.title, lang),
+                    purpose: task::purpose_of(t, &hw.value, lang),
                     level,
                     levels: hw.value.levels.get_ref().len(),
-                    first: DateView::new(day, lang),
-                    last: DateView::new(day, lang),
+                    first: DateView::new(*day, lang),
+                    last: DateView::new(*day, lang),
                 }),
             }
         }

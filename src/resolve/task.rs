@@ -108,6 +108,8 @@ pub struct HistoryItem {
     pub id: String,
     /// Its title in the packet's language.
     pub title: String,
+    /// Why it helps (its purpose, without a plan's params).
+    pub purpose: Rich,
     /// The last level given.
     pub level: i64,
     /// How many levels it has.
@@ -217,6 +219,12 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
         days: cx.days.iter().map(|d| DateView::new(*d, lang)).collect(),
         history: if homework.kind == crate::model::Kind::Review { cx.history.to_vec() } else { Vec::new() },
     }
+}
+
+/// A task's purpose with the plan's params filled in (for the review and the booklet).
+pub(crate) fn purpose_of(task: &Task, homework: &Homework, lang: &str) -> Rich {
+    let values = params::values_for(homework, &given_params(task, homework), lang);
+    Rich::new(&params::fill_markdown(&localized(&homework.purpose, lang), &values))
 }
 
 /// The plan's param values, typed (validation reported any that do not fit).

@@ -4,6 +4,8 @@
 //! Each problem points at the offending value and says how to fix it; all are collected so one
 //! run shows everything. Later stages may assume what is checked here.
 
+mod course;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
@@ -27,6 +29,7 @@ pub fn validate_site(site: &Site, diags: &mut Diagnostics) {
     }
     for plan in site.plans.values() {
         check_plan(site, plan, &clinic_languages, diags);
+        course::check_course(site, plan, diags);
     }
 }
 

@@ -1,0 +1,88 @@
+//! The end-of-therapy booklet: every task the patient was given across the course, in order, with
+//! why it helps, plus their warning-signs plan — one page (HTML) and one PDF they keep.
+//!
+//! Built when the last session of a plan gives the `review` homework (the article: review all
+//! previous homework and know how to react to difficulties). It shows no statuses: never a grade.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::{DateView, HistoryItem, Packet, TaskView, history, task};
+use crate::i18n::Strings;
+use crate::load::Site;
+use crate::model::{Kind, Plan, Session};
+
+/// The booklet a patient keeps.
+#[derive(Debug, Clone, Serialize)]
+pub struct Booklet {
+    /// The packet folder it lives in.
+    pub token: String,
+    /// Its language.
+    pub lang: String,
+    /// Interface words.
+    pub t: BTreeMap<String, String>,
+    /// The patient's name.
+    pub patient: String,
+    /// The therapist's name.
+    pub therapist: String,
+    /// The clinic's name.
+    pub clinic: String,
+    /// `a4` or `us-letter`.
+    pub paper: &'static str,
+    /// The "designed with errors" style.
+    pub perfectionism: bool,
+    /// The last session (the booklet's date).
+    pub date: DateView,
+    /// The first session of the course.
+    pub first: DateView,
+    /// Every task given, in the order first given.
+    pub items: Vec<HistoryItem>,
+    /// The latest warning-signs plan, as its sheet shows it.
+    pub warning_signs: Option<TaskView>,
+}
+
+/// What a booklet is made from: the plan's sessions in order and the last session's packet.
+pub(crate) struct BookletSource<'a> {
+    /// The site.
+    pub site: &'a Site,
+    /// The patient's plan.
+    pub plan: &'a Plan,
+    /// Its sessions in order.
+    pub sessions: &'a [(NaiveDate, &'a Session)],
+    /// Interface words.
+    pub strings: &'a Strings,
+}
+
+/// The booklet for `packet`, the packet of the plan's last session.
+pub(crate) fn resolve_booklet(source: &BookletSource<'_>, packet: &Packet) -> Booklet {
+    let BookletSource { site, plan, sessions, strings } = *source;
+    let lang = packet.lang.as_str();
+    let items = history(site, sessions, lang);
+    let warning_signs = sessions.iter().rev().find_map(|(date, session)| {
+        session.tasks.iter().find_map(|t| {
+            let hw = &site.homework.get(t.homework.get_ref())?.value;
+            (hw.kind == Kind::WarningSigns).then(|| {
+                let days = [*date];
+                let context = task::TaskContext { lang, strings, days: &days, plan, history: &[] };
+                task::resolve_task(t, hw, &context)
+            })
+        })
+    });
+    let first = sessions.first().map_or(packet.date.clone(), |(d, _)| DateView::new(*d, lang));
+    Booklet {
+        token: packet.token.clone(),
+        lang: packet.lang.clone(),
+        t: packet.t.clone(),
+        patient: packet.patient.clone(),
+        therapist: packet.therapist.clone(),
+        clinic: packet.clinic.clone(),
+        paper: packet.paper,
+        perfectionism: packet.perfectionism,
+        date: packet.date.clone(),
+        first,
+        items,
+        warning_signs,
+    }
+}

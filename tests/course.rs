@@ -1,0 +1,210 @@
+//! A course of therapy over six sessions: compliance reviews on the therapist copy, tarea's
+//! proposed levels (up, stay, down), the end-of-therapy booklet, the private index — and no
+//! therapist-only text anywhere under `out/public/`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+const MARKER: &str = "SECRETO-7f3a";
+
+fn copy(root: &Path, date: &str) -> scraper::Html {
+    html(&root.join(format!("out/private/ana/{date}.html")))
+}
+
+/// (title, level, status, note) of each row of a copy's review block.
+fn review_rows(doc: &scraper::Html) -> Vec<(String, String, String, String)> {
+    doc.select(&sel(".copy-review tbody tr"))
+        .map(|tr| {
+            let cell = |css: &str| texts_in(&tr, css).join("");
+            (cell("th"), cell("td:nth-of-type(1)"), cell("td.status"), cell("td.review-note"))
+        })
+        .collect()
+}
+
+/// (title, level given, level proposed) of each row of a copy's assignments.
+fn assigned_rows(doc: &scraper::Html) -> Vec<(String, String, String)> {
+    doc.select(&sel(".copy-assigned tbody tr"))
+        .map(|tr| {
+            let proposed = tr.select(&sel("td.suggestion")).next().unwrap().attr("data-level").unwrap().to_string();
+            (texts_in(&tr, "th").join(""), texts_in(&tr, "td:nth-of-type(1)").join(""), proposed)
+        })
+        .collect()
+}
+
+#[test]
+fn therapist_copies_show_the_review_and_the_proposed_levels() {
+    let site = fixture("course");
+    build(site.path()).expect("the course builds");
+    let root = site.path();
+
+    let first = copy(root, "2027-01-04");
+    assert!(review_rows(&first).is_empty());
+    assert_eq!(texts(&first, ".copy-review p"), ["Primera sesión: todavía no hay tareas que revisar."]);
+
+    // Session 2: done → up one level; partial → stays.
+    let second = copy(root, "2027-01-11");
+    assert_eq!(
+        review_rows(&second),
+        [
+            ("Registro de prueba".into(), "1".into(), "Hecha".into(), format!("{MARKER} hizo los siete días")),
+            ("Respiración".into(), "1".into(), "A medias".into(), format!("{MARKER} tres días de siete")),
+        ]
+    );
+    assert_eq!(
+        assigned_rows(&second),
+        [("Registro de prueba".into(), "2 / 5".into(), "2".into()), ("Respiración".into(), "1 / 3".into(), "1".into())]
+    );
+
+    // Session 4: the record was missed twice in a row (not done, then done differently) → down.
+    let fourth = copy(root, "2027-01-25");
+    let statuses: Vec<String> = review_rows(&fourth).into_iter().map(|r| r.2).collect();
+    assert_eq!(statuses, ["Hecha de otra forma", "Hecha"]);
+    assert_eq!(
+        assigned_rows(&fourth),
+        [("Registro de prueba".into(), "1 / 5".into(), "1".into()), ("Respiración".into(), "3 / 3".into(), "3".into())]
+    );
+    assert!(texts(&fourth, ".copy-assigned td.suggestion")[0].contains("bajar al nivel 1"));
+    assert_eq!(
+        texts(&fourth, ".copy-private dd"),
+        [format!("{MARKER} dormir mejor"), format!("{MARKER} motivo de consulta")]
+    );
+
+    // The history table: one row per homework, one column per session so far.
+    let sixth = copy(root, "2027-02-08");
+    assert_eq!(sixth.select(&sel("table.history thead th time")).count(), 6);
+    let record_row = texts(&sixth, "table.history tbody tr:first-child td");
+    assert_eq!(record_row[..4], ["Nivel 1 Hecha", "Nivel 2 No hecha", "Nivel 2 Hecha de otra forma", "Nivel 1 Hecha"]);
+}
+
+#[test]
+fn the_last_session_gives_the_patient_a_booklet() {
+    let site = fixture("course");
+    build(site.path()).unwrap();
+    let last = packet_for(site.path(), "Ana", "2027-02-08");
+    let cover = html(&last.join("index.html"));
+    assert_eq!(cover.select(&sel(".booklet-link a[href='booklet.html']")).count(), 1);
+    let booklet = html(&last.join("booklet.html"));
+    assert_eq!(
+        texts(&booklet, ".booklet-items h2"),
+        ["Registro de prueba", "Respiración", "Mi propia tarea", "Señales de alerta"]
+    );
+    assert_eq!(texts(&booklet, ".booklet-items .purpose")[1], "Respirar despacio calma el cuerpo.");
+    assert!(texts(&booklet, ".booklet-items .when")[0].contains("hasta el nivel 2 de 5"));
+    assert_eq!(
+        texts(&booklet, ".booklet-plan .agreed li"),
+        ["Me cuesta dormir", "Tensión en los hombros", "Dolor de cabeza"]
+    );
+    let pdf = pdf_pages(&last.join("booklet.pdf")).join(" ");
+    for expected in [
+        "Mi cuaderno de terapia",
+        "Registro de prueba",
+        "Mi propia tarea",
+        "Mi plan ante las señales de alerta",
+        "Dolor de cabeza",
+    ] {
+        assert!(pdf.contains(expected), "{expected} missing from the booklet PDF: {pdf}");
+    }
+    // No grade in the booklet: statuses belong to the therapist.
+    for status in ["Hecha", "A medias", "No hecha"] {
+        assert!(!pdf.contains(status) && !booklet.html().contains(status), "{status} in the booklet");
+    }
+    // Only the last session has one.
+    let earlier = packet_for(site.path(), "Ana", "2027-02-01");
+    assert!(!earlier.join("booklet.html").exists());
+}
+
+#[test]
+fn therapist_only_text_never_reaches_the_public_tree() {
+    let site = fixture("course");
+    build(site.path()).unwrap();
+    let public = site.path().join("out/public");
+    for (path, bytes) in snapshot(&public) {
+        assert!(!String::from_utf8_lossy(&bytes).contains(MARKER), "{} has the marker", path.display());
+        if path.extension().is_some_and(|e| e == "pdf") {
+            let text = pdf_pages(&public.join(&path)).join(" ");
+            assert!(!text.contains(MARKER), "{} shows the marker", path.display());
+        }
+    }
+    // The marker is really there on the private side, so the search above can find it.
+    let private = snapshot(&site.path().join("out/private"));
+    assert!(private.iter().any(|(_, bytes)| String::from_utf8_lossy(bytes).contains(MARKER)));
+}
+
+#[test]
+fn the_private_index_links_every_packet_and_copy() {
+    let site = fixture("course");
+    build(site.path()).unwrap();
+    let root = site.path();
+    let index = html(&root.join("out/private/index.html"));
+    assert_eq!(index.select(&sel(".patient-summary")).count(), 1);
+    for link in index.select(&sel("a.packet-link, a.copy-link")) {
+        let href = link.attr("href").unwrap();
+        assert!(root.join("out/private").join(href).is_file(), "{href} leads nowhere");
+    }
+    assert_eq!(index.select(&sel("a.copy-link")).count(), 6);
+    assert_eq!(index.select(&sel(".patient-summary table.history tbody tr")).count(), 5);
+    let csv = std::fs::read_to_string(root.join("out/private/links.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 7);
+    assert_eq!(lines[0], "patient_id,patient,date,url");
+    assert!(lines[1].starts_with("\"ana\",\"Ana\",\"2027-01-04\",\"https://example.org/c/"));
+}
+
+#[test]
+fn suggest_prints_a_block_that_pastes_into_the_plan() {
+    let site = fixture("course");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_tarea")).args(["suggest", "ana", "--root"]).arg(site.path()).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let block = String::from_utf8(output.stdout).unwrap();
+    assert!(block.contains("date = 2027-03-08"), "{block}");
+    assert!(block.contains("[[sessions.review]]\nhomework = \"review\""), "{block}");
+    assert!(block.contains("homework = \"signs\"\nlevel = 2"), "{block}");
+    let plan = site.path().join("library/plans/ana.toml");
+    let mut text = std::fs::read_to_string(&plan).unwrap();
+    text.push('\n');
+    text.push_str(&block);
+    std::fs::write(&plan, text).unwrap();
+    build(site.path()).expect("the pasted block builds");
+}
+
+#[test]
+fn check_warns_about_phases_but_passes() {
+    let site = fixture("course");
+    let plan = site.path().join("library/plans/ana.toml");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    // An early session with a level-3 task, and a late one without a self-designed task.
+    let text = text.replacen(
+        "homework = \"breathing\"\nlevel = 1\n\n[[sessions]]",
+        "homework = \"breathing\"\nlevel = 3\n\n[[sessions]]",
+        1,
+    );
+    let last_own = text.rfind("[[sessions.tasks]]\nhomework = \"own\"").unwrap();
+    let text = text[..last_own].to_string();
+    std::fs::write(&plan, text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tarea")).args(["check", "--root"]).arg(site.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "warnings must not fail the check: {stderr}");
+    assert!(stderr.contains("warning: an early-phase session gives `breathing` at level 3"), "{stderr}");
+    assert!(stderr.contains("warning: a late-phase session with no self-designed task"), "{stderr}");
+    assert!(!site.path().join("out").exists(), "check writes nothing");
+}
+
+#[test]
+fn a_review_of_a_task_not_given_last_time_is_an_error() {
+    let site = fixture("course");
+    let plan = site.path().join("library/plans/ana.toml");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let text = text.replacen("homework = \"own\"\nstatus = \"done\"", "homework = \"breathing\"\nstatus = \"done\"", 1);
+    let text = text.replacen("status = \"partial\"", "status = \"half\"", 1);
+    std::fs::write(&plan, text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tarea")).args(["check", "--root"]).arg(site.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("unknown variant `half`"), "{stderr}");
+    assert!(stderr.contains("--> library/plans/ana.toml:"), "{stderr}");
+}
