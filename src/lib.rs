@@ -14,6 +14,8 @@ pub mod model;
 pub mod params;
 pub mod render;
 pub mod resolve;
+pub mod scaffold;
+pub mod serve;
 pub mod suggest;
 pub mod templates;
 pub mod token;
@@ -48,6 +50,8 @@ pub struct BuildReport {
     pub pages: usize,
     /// Files written under `out/`.
     pub files: usize,
+    /// Their paths under `out/`.
+    pub written: Vec<PathBuf>,
     /// Problems that did not stop the build.
     pub warnings: Vec<Diagnostic>,
     /// The secret file, when this build had to create it.
@@ -56,16 +60,74 @@ pub struct BuildReport {
     pub elapsed: Duration,
 }
 
+/// Which packets to render; by default, all of them.
+#[derive(Debug, Clone, Default)]
+pub struct BuildFilter {
+    /// Only this patient's packets.
+    pub patient: Option<String>,
+    /// Only the packets of sessions on this date.
+    pub session: Option<chrono::NaiveDate>,
+}
+
+impl BuildFilter {
+    /// Whether the filter keeps everything.
+    pub fn is_everything(&self) -> bool {
+        self.patient.is_none() && self.session.is_none()
+    }
+}
+
 /// Builds every packet of the site at `options.root` into `options.out`. Problems in the input
 /// fail the build with a [`Failed`] listing all of them, and nothing is written.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
+    build_with(options, &BuildFilter::default(), None)
+}
+
+/// Like [`build`], rendering only what `filter` keeps (the rest of `out/` is left as it is), and
+/// reporting progress as documents are laid out.
+pub fn build_with(
+    options: &BuildOptions,
+    filter: &BuildFilter,
+    progress: Option<&dyn render::Progress>,
+) -> Result<BuildReport> {
     let started = Instant::now();
     let mut diags = Diagnostics::default();
-    let Some(Prepared { site, templates, strings, pages }) = prepare(&options.root, &mut diags) else {
+    let Some(prepared) = prepare(&options.root, &mut diags) else {
         return Err(fail(diags));
     };
+    if let Some(patient) = &filter.patient {
+        find_plan(&prepared.site, patient)?;
+    }
     let (secret, created_secret) = token::load_or_create_secret(&options.root)?;
-    let resolved = resolve::resolve_site(&site, &strings, &secret);
+    let (packets, rendered) = render_prepared(&prepared, &secret, filter, progress, &mut diags);
+    if diags.error_count() > 0 {
+        return Err(fail(diags));
+    }
+    if filter.is_everything() {
+        write::write_output(&options.out, &rendered.files)?;
+    } else {
+        write::write_merged(&options.out, &rendered.files)?;
+    }
+    Ok(BuildReport {
+        packets,
+        pages: rendered.pages,
+        files: rendered.files.len(),
+        written: rendered.files.iter().map(|f| f.path.clone()).collect(),
+        warnings: diags.into_result().unwrap_or_default(),
+        created_secret,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Resolves and renders (in memory) the packets `filter` keeps; returns how many.
+fn render_prepared(
+    prepared: &Prepared,
+    secret: &token::Secret,
+    filter: &BuildFilter,
+    progress: Option<&dyn render::Progress>,
+    diags: &mut Diagnostics,
+) -> (usize, render::Rendered) {
+    let Prepared { site, templates, strings, pages } = prepared;
+    let resolved = resolve::resolve_site(site, strings, secret);
     let clinic = &site.clinic.value;
     let lang = clinic.default_language.get_ref();
     let t = strings.for_language(lang);
@@ -77,20 +139,15 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         links: &resolved.links,
         patients: &resolved.patients,
     };
-    let renderers = render::Renderers { templates: &templates, pages: &pages };
-    let rendered = render::render_site(&resolved, &renderers, &index, &mut diags);
-    if diags.error_count() > 0 {
-        return Err(fail(diags));
-    }
-    write::write_output(&options.out, &rendered.files)?;
-    Ok(BuildReport {
-        packets: resolved.packets.len(),
-        pages: rendered.pages,
-        files: rendered.files.len(),
-        warnings: diags.into_result().unwrap_or_default(),
-        created_secret,
-        elapsed: started.elapsed(),
-    })
+    let keep = |patient_id: &str, date: &str| {
+        filter.patient.as_deref().is_none_or(|p| p == patient_id)
+            && filter.session.is_none_or(|d| d.to_string() == date)
+    };
+    let selection =
+        render::Selection { packets: resolved.links.iter().map(|l| keep(&l.patient_id, &l.date)).collect() };
+    let renderers = render::Renderers { templates, pages, progress };
+    let rendered = render::render_site(&resolved, &renderers, &index, &selection, diags);
+    (selection.packets.iter().filter(|k| **k).count(), rendered)
 }
 
 /// A site read, checked, and ready to render.
@@ -117,25 +174,48 @@ fn prepare(root: &std::path::Path, diags: &mut Diagnostics) -> Option<Prepared> 
     }
 }
 
-/// Checks the site at `root` and writes nothing: every problem fails with a [`Failed`]; the
-/// warnings are returned otherwise.
+/// Checks the site at `root` — input, templates, and every packet laid out in memory, so Typst
+/// and Tera errors in overridden layouts show too — and writes nothing: every problem fails with
+/// a [`Failed`]; the warnings are returned otherwise.
 pub fn check(root: &std::path::Path) -> Result<Vec<Diagnostic>> {
     let mut diags = Diagnostics::default();
-    match prepare(root, &mut diags) {
-        Some(_) => Ok(diags.into_result().unwrap_or_default()),
-        None => Err(fail(diags)),
-    }
+    let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
+    // Tokens do not matter for a check; without a secret yet, a stand-in avoids creating one.
+    let secret = token::load_secret(root)?.unwrap_or_else(|| token::Secret::from_bytes(b"tarea check: no secret yet"));
+    render_prepared(&prepared, &secret, &BuildFilter::default(), None, &mut diags);
+    diags.into_result().map_err(Into::into)
 }
 
-/// A ready-to-paste `[[sessions]]` block for `patient`'s next session.
-pub fn suggest(root: &std::path::Path, patient: &str) -> Result<String> {
+/// A ready-to-paste `[[sessions]]` block for `patient`'s next session (on `date`, or the date the
+/// plan implies).
+pub fn suggest(root: &std::path::Path, patient: &str, date: Option<chrono::NaiveDate>) -> Result<String> {
     let mut diags = Diagnostics::default();
     let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
-    let Some(plan) = prepared.site.plans.get(patient) else {
-        let ids: Vec<&str> = prepared.site.plans.keys().map(String::as_str).collect();
-        anyhow::bail!("no plan `{patient}` in library/plans/ (the plans are: {})", ids.join(", "));
-    };
-    Ok(suggest::next_session_block(&prepared.site, plan))
+    let plan = find_plan(&prepared.site, patient)?;
+    Ok(suggest::next_session_block(&prepared.site, plan, date))
+}
+
+/// `tarea new session`: appends the proposed next session to the patient's plan file.
+pub fn new_session(root: &std::path::Path, patient: &str, date: Option<chrono::NaiveDate>) -> Result<PathBuf> {
+    let block = suggest(root, patient, date)?;
+    let path = root.join("library/plans").join(format!("{patient}.toml"));
+    scaffold::append_session(&path, &block)?;
+    Ok(path)
+}
+
+/// Every packet's link, as `tarea list` shows them.
+pub fn list(root: &std::path::Path) -> Result<Vec<resolve::PacketLink>> {
+    let mut diags = Diagnostics::default();
+    let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
+    let (secret, _) = token::load_or_create_secret(root)?;
+    Ok(resolve::resolve_site(&prepared.site, &prepared.strings, &secret).links)
+}
+
+fn find_plan<'a>(site: &'a load::Site, patient: &str) -> Result<&'a load::Loaded<model::Plan>> {
+    site.plans.get(patient).ok_or_else(|| {
+        let ids: Vec<&str> = site.plans.keys().map(String::as_str).collect();
+        anyhow::anyhow!("no plan `{patient}` in library/plans/ (the plans are: {})", ids.join(", "))
+    })
 }
 
 fn fail(diags: Diagnostics) -> anyhow::Error {

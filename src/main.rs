@@ -1,10 +1,13 @@
-//! The `tarea` command line: parses arguments, runs the pipeline in `lib.rs`, and turns the
+//! The `tarea` command line: parses arguments, calls the pipeline in `lib.rs`, and turns the
 //! outcome into messages and an exit code — in one place.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use chrono::NaiveDate;
+use clap::{CommandFactory, Parser, Subcommand};
+use tarea::model::Paper;
 
 /// Printable, personalised therapy homework packets from a TOML library.
 #[derive(Parser)]
@@ -16,7 +19,36 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build every patient's packets: HTML, Markdown and PDF into out/public, the index into out/private.
+    /// Create a new clinic site: clinic.toml, the whole homework catalogue, an example plan.
+    Init {
+        /// The folder to create the site in.
+        dir: PathBuf,
+        /// The clinic's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The clinic's default language: es, en or ca.
+        #[arg(long)]
+        language: Option<String>,
+        /// The paper: a4 or us-letter.
+        #[arg(long, value_parser = parse_paper)]
+        paper: Option<Paper>,
+        /// Add to a non-empty folder (existing files are never overwritten).
+        #[arg(long)]
+        force: bool,
+        /// Also copy every built-in template into templates/ to edit.
+        #[arg(long)]
+        eject: bool,
+    },
+    /// Create a plan or add a session to one.
+    #[command(subcommand)]
+    New(New),
+    /// Check the library and templates, print every problem, and write nothing.
+    Check {
+        /// The site folder (holding library/ and templates/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+    /// Build the packets: HTML, Markdown and PDF into out/public, the therapist's side into out/private.
     Build {
         /// The site folder (holding library/ and templates/).
         #[arg(long, default_value = ".")]
@@ -24,15 +56,36 @@ enum Command {
         /// Where to write; defaults to <root>/out.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Only this patient's packets.
+        #[arg(long)]
+        patient: Option<String>,
+        /// Only the packets of the session on this date (YYYY-MM-DD).
+        #[arg(long)]
+        session: Option<NaiveDate>,
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
+        /// Also list every packet built.
+        #[arg(short, long)]
+        verbose: bool,
     },
-    /// Check the library and templates, print every problem, and write nothing.
-    Check {
+    /// Build, serve out/ on 127.0.0.1, and rebuild and reload the page on every change.
+    Serve {
         /// The site folder (holding library/ and templates/).
         #[arg(long, default_value = ".")]
         root: PathBuf,
+        /// The port (0 picks a free one).
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+    },
+    /// List the patients, their sessions and their packet links.
+    List {
+        /// The site folder (holding library/ and templates/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print a ready-to-paste [[sessions]] block for a patient's next session, with proposed levels.
     Suggest {
@@ -42,6 +95,56 @@ enum Command {
         #[arg(long, default_value = ".")]
         root: PathBuf,
     },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (troff).
+    Man,
+}
+
+#[derive(Subcommand)]
+enum New {
+    /// A new patient plan with a first session dated today.
+    Plan {
+        /// The patient's id: lowercase letters, digits and dashes; never published.
+        id: String,
+        /// The name printed on the sheets (a first name or pseudonym).
+        #[arg(long)]
+        name: String,
+        /// The patient's language: es, en or ca.
+        #[arg(long)]
+        language: String,
+        /// The therapist's name as printed.
+        #[arg(long, default_value = "")]
+        therapist: String,
+        /// The first session's date (default: today).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// The site folder.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+    /// Append the next session to a plan, with reviews to fill in and the proposed levels.
+    Session {
+        /// The patient's id.
+        id: String,
+        /// The session's date (default: the last session's `next`, or a week after it).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// The site folder.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+}
+
+fn parse_paper(value: &str) -> Result<Paper, String> {
+    match value {
+        "a4" => Ok(Paper::A4),
+        "us-letter" | "letter" => Ok(Paper::UsLetter),
+        _ => Err("use a4 or us-letter".into()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -60,30 +163,34 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Build { root, out, quiet } => {
-            let out = out.unwrap_or_else(|| root.join("out"));
-            let report = tarea::build(&tarea::BuildOptions { root, out: out.clone() })?;
-            for warning in &report.warnings {
-                eprintln!("{warning}");
+        Command::Init { dir, name, language, paper, force, eject } => {
+            let written = tarea::scaffold::init(&tarea::scaffold::InitOptions {
+                dir: dir.clone(),
+                force,
+                name,
+                language,
+                paper,
+                eject,
+            })?;
+            for kept in &written.kept {
+                eprintln!("kept {} (it exists already)", kept.display());
             }
-            if let Some(path) = &report.created_secret {
-                eprintln!(
-                    "warning: created the site secret {}\n  = note: packet links are derived from it: keep it safe and out of \
-                     git; losing it changes every link",
-                    path.display()
-                );
-            }
-            if !quiet {
-                println!(
-                    "{} packets, {} pages, {} files in {:.1} s → {}",
-                    report.packets,
-                    report.pages,
-                    report.files,
-                    report.elapsed.as_secs_f64(),
-                    out.display()
-                );
-            }
-            Ok(())
+            println!(
+                "created {} files in {}; next: cd {} && tarea new plan <id> --name … --language …",
+                written.created.len(),
+                dir.display(),
+                dir.display()
+            );
+        }
+        Command::New(New::Plan { id, name, language, therapist, date, root }) => {
+            let date = date.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let plan = tarea::scaffold::NewPlan { root, id, name, language, therapist, date };
+            let path = tarea::scaffold::new_plan(&plan)?;
+            println!("created {}", path.display());
+        }
+        Command::New(New::Session { id, date, root }) => {
+            let path = tarea::new_session(&root, &id, date)?;
+            println!("added a session to {}: set the review statuses and check the levels", path.display());
         }
         Command::Check { root } => {
             let warnings = tarea::check(&root)?;
@@ -91,11 +198,87 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("{warning}");
             }
             println!("no errors found ({} warnings)", warnings.len());
-            Ok(())
         }
-        Command::Suggest { patient, root } => {
-            print!("{}", tarea::suggest(&root, &patient)?);
-            Ok(())
+        Command::Build { root, out, patient, session, quiet, verbose } => {
+            let out = out.unwrap_or_else(|| root.join("out"));
+            let options = tarea::BuildOptions { root, out: out.clone() };
+            let filter = tarea::BuildFilter { patient, session };
+            let bar = (!quiet && std::io::stderr().is_terminal()).then(Bar::new);
+            let report = tarea::build_with(&options, &filter, bar.as_ref().map(|b| b as &dyn tarea::render::Progress))?;
+            if let Some(bar) = bar {
+                bar.0.finish_and_clear();
+            }
+            print_report(&report, &out, quiet, verbose);
         }
+        Command::Serve { root, port } => tarea::serve::serve(&tarea::serve::ServeOptions { root, port, ready: None })?,
+        Command::List { root, json } => {
+            let links = tarea::list(&root)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&links)?);
+            } else {
+                println!("{:<16} {:<20} {:<11} link", "patient", "name", "session");
+                for l in &links {
+                    println!("{:<16} {:<20} {:<11} {}", l.patient_id, l.patient, l.date, l.url);
+                }
+            }
+        }
+        Command::Suggest { patient, root } => print!("{}", tarea::suggest(&root, &patient, None)?),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "tarea", &mut std::io::stdout());
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
+    }
+    Ok(())
+}
+
+fn print_report(report: &tarea::BuildReport, out: &std::path::Path, quiet: bool, verbose: bool) {
+    for warning in &report.warnings {
+        eprintln!("{warning}");
+    }
+    if let Some(path) = &report.created_secret {
+        eprintln!(
+            "warning: created the site secret {}\n  = note: packet links are derived from it: keep it safe and out of git; \
+             losing it changes every link",
+            path.display()
+        );
+    }
+    if verbose {
+        for file in &report.written {
+            println!("  {}", file.display());
+        }
+    }
+    if !quiet {
+        println!(
+            "{} packets, {} pages, {} files in {:.1} s → {}",
+            report.packets,
+            report.pages,
+            report.files,
+            report.elapsed.as_secs_f64(),
+            out.display()
+        );
+    }
+}
+
+/// A progress bar on the terminal while PDFs are laid out.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new() -> Self {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} documents {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Bar(bar)
+    }
+}
+
+impl tarea::render::Progress for Bar {
+    fn start(&self, total: usize) {
+        self.0.set_length(total as u64);
+    }
+
+    fn advance(&self, n: usize) {
+        self.0.inc(n as u64);
     }
 }

@@ -10,13 +10,13 @@ use crate::course::{self, next_level};
 use crate::load::{Loaded, Site};
 use crate::model::{Plan, Status};
 
-/// The block to paste at the end of `plan`'s file.
-pub fn next_session_block(site: &Site, plan: &Loaded<Plan>) -> String {
+/// The block to paste at the end of `plan`'s file; `date` overrides the proposed date.
+pub fn next_session_block(site: &Site, plan: &Loaded<Plan>, date: Option<chrono::NaiveDate>) -> String {
     let sessions = course::sessions(&plan.value);
     let mut out = String::new();
     let name = &plan.value.name;
     let _ = writeln!(out, "# Next session for {name} ({}), proposed by `tarea suggest`.", plan.id);
-    let Some(date) = course::next_date(&sessions) else {
+    let Some(date) = date.or_else(|| course::next_date(&sessions)) else {
         let _ = writeln!(out, "# The plan has no session yet: start with a first one.");
         let _ = writeln!(out, "[[sessions]]\ndate = {}", chrono::Local::now().date_naive());
         return out;
@@ -77,7 +77,7 @@ mod tests {
         std::fs::write(lib.join("plans/ann.toml"), plan).unwrap();
         let mut diags = Diagnostics::default();
         let site = crate::load::load_site(dir.path(), &mut diags).unwrap();
-        let block = next_session_block(&site, &site.plans["ann"]);
+        let block = next_session_block(&site, &site.plans["ann"], None);
         assert!(block.contains("date = 2026-01-15\nnext = 2026-01-22"), "{block}");
         assert!(block.contains("[[sessions.review]]\nhomework = \"tr\"\nstatus = \"done\""), "{block}");
         // Done: up to 3; partial: stays 2; a second miss in a row: down to 1.

@@ -24,6 +24,15 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Reads the site's secret, if it has one.
+pub fn load_secret(root: &Path) -> Result<Option<Secret>> {
+    let path = root.join(SECRET_PATH);
+    if !path.exists() {
+        return Ok(None);
+    }
+    load_or_create_secret(root).map(|(secret, _)| Some(secret))
+}
+
 /// Reads the site's secret, creating one when there is none. The second value says whether it
 /// was created (the caller warns: losing it changes every link).
 pub fn load_or_create_secret(root: &Path) -> Result<(Secret, Option<PathBuf>)> {

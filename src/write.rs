@@ -67,6 +67,32 @@ pub fn write_output(out: &Path, files: &[OutputFile]) -> Result<()> {
     Ok(())
 }
 
+/// Writes `files` under `out` next to what is there (a build of some packets only): each file is
+/// staged first and moved into place once all are written, so a failure leaves `out/` as it was.
+pub fn write_merged(out: &Path, files: &[OutputFile]) -> Result<()> {
+    let staging = out.join(STAGING);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))?;
+    }
+    for file in files {
+        let path = staging.join(&file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, &file.bytes).with_context(|| format!("writing {}", path.display()))?;
+    }
+    for file in files {
+        let live = out.join(&file.path);
+        if let Some(parent) = live.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::rename(staging.join(&file.path), &live)
+            .with_context(|| format!("moving {} into place", live.display()))?;
+    }
+    std::fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))?;
+    Ok(())
+}
+
 /// Puts the previous owned folders back after a failed swap (best effort: we are already failing).
 fn restore(out: &Path, previous: &Path) {
     for dir in OWNED {

@@ -18,23 +18,51 @@ use pdf::PdfRenderer;
 /// Turns a Tera error into a diagnostic that names the template file (the site's override or the
 /// built-in) and, when Tera knows it, the line and column.
 pub(crate) fn tera_diagnostic(templates: &Templates, name: &str, err: &tera::Error) -> Diagnostic {
-    let report = match err.kind() {
-        tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => Some(r),
-        _ => None,
+    let help = "fix the template; README.md lists the variables each template is given";
+    let (file_name, range, message) = match err.kind() {
+        tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
+            let file = if r.filename().is_empty() { name } else { r.filename() };
+            (file.to_string(), Some(r.span().range.clone()), r.message().to_string())
+        }
+        // Errors found while linking templates together come as text: find `--> name:line:col`.
+        _ => {
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+            match located_in(&text) {
+                Some((file, line, column)) => {
+                    let range =
+                        templates.get(&file).and_then(|f| byte_offset(f.text(), line, column)).map(|at| at..at + 1);
+                    (file, range, first)
+                }
+                None => (name.to_string(), None, first),
+            }
+        }
     };
-    let file_name = report.map_or(name, |r| if r.filename().is_empty() { name } else { r.filename() });
-    let origin = templates.get(file_name).map_or_else(|| Path::new(file_name).to_path_buf(), |f| f.origin.clone());
-    let help = "fix the template; `tarea` passes it the variables documented in README.md";
-    match (report, templates.get(file_name)) {
-        (Some(r), Some(file)) => Diagnostic::error_at(
-            &origin,
-            file.text(),
-            r.span().range.clone(),
-            format!("template error: {}", r.message()),
-        )
-        .help(help),
-        _ => Diagnostic::error(Some(&origin), format!("template error: {err}")).help(help),
+    let origin = templates.get(&file_name).map_or_else(|| Path::new(&file_name).to_path_buf(), |f| f.origin.clone());
+    match (range, templates.get(&file_name)) {
+        (Some(range), Some(file)) => {
+            Diagnostic::error_at(&origin, file.text(), range, format!("template error: {message}")).help(help)
+        }
+        _ => Diagnostic::error(Some(&origin), format!("template error: {message}")).help(help),
     }
+}
+
+/// The `name:line:col` after the first `--> ` in a rendered report.
+fn located_in(text: &str) -> Option<(String, usize, usize)> {
+    let rest = &text[text.find("--> ")? + 4..];
+    let place = rest.split_whitespace().next()?;
+    let mut parts = place.rsplitn(3, ':');
+    let column = parts.next()?.parse().ok()?;
+    let line = parts.next()?.parse().ok()?;
+    Some((parts.next()?.to_string(), line, column))
+}
+
+/// The byte offset of a 1-based line and column (Tera's report counts columns from 1 here).
+fn byte_offset(text: &str, line: usize, column: usize) -> Option<usize> {
+    let start: usize = text.split_inclusive('\n').take(line.checked_sub(1)?).map(str::len).sum();
+    let line_text = text[start..].split('\n').next()?;
+    let within: usize = line_text.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+    Some(start + within)
 }
 
 /// The renderers a build shares.
@@ -43,6 +71,23 @@ pub struct Renderers<'a> {
     pub templates: &'a Templates,
     /// The parsed Tera templates.
     pub pages: &'a PageRenderer,
+    /// Told as documents are laid out (a progress bar on a terminal).
+    pub progress: Option<&'a dyn Progress>,
+}
+
+/// Something that shows how far rendering has got.
+pub trait Progress: Sync {
+    /// Rendering `total` documents starts.
+    fn start(&self, total: usize);
+    /// `n` more documents are done.
+    fn advance(&self, n: usize);
+}
+
+/// Which packets to render, by index into [`Resolved::packets`] (the private index always lists
+/// every packet).
+pub struct Selection {
+    /// One flag per packet.
+    pub packets: Vec<bool>,
 }
 
 /// Everything rendered, in memory, ready to be written.
@@ -63,9 +108,14 @@ pub fn render_site(
     resolved: &Resolved,
     renderers: &Renderers<'_>,
     index: &PrivateIndex<'_>,
+    selection: &Selection,
     diags: &mut Diagnostics,
 ) -> Rendered {
-    let Renderers { templates, pages } = *renderers;
+    let Renderers { templates, pages, progress } = *renderers;
+    let chosen =
+        |token: &str| resolved.packets.iter().zip(&selection.packets).any(|(p, keep)| *keep && p.token == token);
+    let packets: Vec<&Packet> = resolved.packets.iter().filter(|p| chosen(&p.token)).collect();
+    let booklets: Vec<&Booklet> = resolved.booklets.iter().filter(|b| chosen(&b.token)).collect();
     let mut files = Vec::new();
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut keep = |path: PathBuf, result: Result<String, Diagnostic>, problems: &mut Vec<Diagnostic>| match result {
@@ -77,7 +127,7 @@ pub fn render_site(
     keep("public/robots.txt".into(), Ok("User-agent: *\nDisallow: /\n".into()), &mut problems);
     keep("private/index.html".into(), pages.private_index(index), &mut problems);
     keep("private/links.csv".into(), Ok(links_csv(&resolved.links)), &mut problems);
-    for packet in &resolved.packets {
+    for packet in &packets {
         let dir = Path::new("public").join(&packet.token);
         keep(dir.join("index.html"), pages.cover(packet), &mut problems);
         for task in &packet.tasks {
@@ -85,10 +135,10 @@ pub fn render_site(
         }
         keep(dir.join("packet.md"), pages.markdown(packet), &mut problems);
     }
-    for booklet in &resolved.booklets {
+    for booklet in &booklets {
         keep(Path::new("public").join(&booklet.token).join("booklet.html"), pages.booklet(booklet), &mut problems);
     }
-    for copy in &resolved.copies {
+    for copy in resolved.copies.iter().filter(|c| chosen(&c.token)) {
         let path = Path::new("private").join(&copy.patient_id).join(format!("{}.html", copy.date.iso));
         keep(path, pages.therapist_copy(copy), &mut problems);
     }
@@ -98,11 +148,14 @@ pub fn render_site(
 
     let pdf = PdfRenderer::new(templates);
     let mut jobs: Vec<(PathBuf, Job<'_>)> = Vec::new();
-    for packet in &resolved.packets {
+    for packet in &packets {
         jobs.push((Path::new("public").join(&packet.token).join("packet.pdf"), Job::Packet(packet)));
     }
-    for booklet in &resolved.booklets {
+    for booklet in &booklets {
         jobs.push((Path::new("public").join(&booklet.token).join("booklet.pdf"), Job::Booklet(booklet)));
+    }
+    if let Some(progress) = progress {
+        progress.start(jobs.len());
     }
     let mut page_count = 0;
     for batch in jobs.chunks(EVICT_EVERY) {
@@ -117,6 +170,9 @@ pub fn render_site(
             }
         }
         typst::comemo::evict(10);
+        if let Some(progress) = progress {
+            progress.advance(batch.len());
+        }
     }
     let mut seen = std::collections::HashSet::new();
     diags.extend(problems.into_iter().filter(|d| seen.insert(d.to_string())));
