@@ -65,10 +65,19 @@ pub fn load_site(root: &Path, diags: &mut Diagnostics) -> Option<Site> {
         )));
         return None;
     }
-    let clinic = load_file::<Clinic>(root, &library.join("clinic.toml"), diags);
+    // A broken clinic.toml is already reported; a stand-in lets the rest be checked too, so one
+    // run shows every problem.
+    let clinic = load_file::<Clinic>(root, &library.join("clinic.toml"), diags).unwrap_or_else(stand_in_clinic);
     let homework = load_folder(root, &library.join("homework"), diags);
     let plans = load_folder(root, &library.join("plans"), diags);
-    Some(Site { root: root.to_path_buf(), clinic: clinic?, homework, plans })
+    Some(Site { root: root.to_path_buf(), clinic, homework, plans })
+}
+
+/// Every language and default settings, used only to go on checking when clinic.toml is broken.
+fn stand_in_clinic() -> Loaded<Clinic> {
+    let text = "name = \"\"\nbase_url = \"\"\ndefault_language = \"es\"\nlanguages = [\"es\", \"en\", \"ca\"]\n";
+    let value = toml::from_str(text).expect("the stand-in clinic parses");
+    Loaded { id: "clinic".into(), source: SourceFile { path: "library/clinic.toml".into(), text: text.into() }, value }
 }
 
 /// Reads and parses every `*.toml` below `dir`, keyed by file stem.

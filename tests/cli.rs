@@ -1,0 +1,227 @@
+//! The therapist's tool, driven as a therapist would: the installed binary in a fresh folder.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn tarea(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tarea")).args(args).current_dir(dir).output().unwrap()
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+/// A new site made by `tarea init` with one plan holding one task.
+fn new_site() -> tempfile::TempDir {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("clinic");
+    ok(&tarea(
+        parent.path(),
+        &["init", "clinic", "--name", "Centre \"Prova\"", "--language", "ca", "--paper", "us-letter"],
+    ));
+    ok(&tarea(
+        &dir,
+        &["new", "plan", "marc", "--name", "Marc", "--language", "ca", "--therapist", "Núria", "--date", "2027-03-01"],
+    ));
+    let plan = dir.join("library/plans/marc.toml");
+    let mut text = std::fs::read_to_string(&plan).unwrap();
+    text.push_str("\n[[sessions.tasks]]\nhomework = \"thought-record\"\nlevel = 1\nnote = \"Primera nota.\"\n");
+    std::fs::write(&plan, text).unwrap();
+    // Keep the temp dir alive by moving the site into it.
+    let site = tempfile::tempdir().unwrap();
+    copy_dir(&dir, site.path());
+    site
+}
+
+#[test]
+fn init_new_plan_new_session_check_build() {
+    let site = new_site();
+    let dir = site.path();
+    assert!(dir.join("library/homework/warning-signs.toml").is_file());
+    assert!(dir.join("templates/README.md").is_file());
+    assert!(std::fs::read_to_string(dir.join(".gitignore")).unwrap().contains("/.tarea/"));
+    let clinic: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.join("library/clinic.toml")).unwrap()).unwrap();
+    assert_eq!(clinic["name"].as_str(), Some("Centre \"Prova\""));
+    assert_eq!(clinic["paper"].as_str(), Some("us-letter"));
+
+    // The next session: a review of the thought record and the level it proposes if done.
+    ok(&tarea(dir, &["new", "session", "marc"]));
+    let plan = std::fs::read_to_string(dir.join("library/plans/marc.toml")).unwrap();
+    assert!(plan.contains("# Give homework, e.g.:"), "the therapist's lines are kept");
+    assert!(plan.contains("date = 2027-03-08"), "{plan}");
+    assert!(plan.contains("homework = \"thought-record\"\nstatus = \"done\""), "{plan}");
+    assert!(plan.contains("homework = \"thought-record\"\nlevel = 2"), "{plan}");
+
+    let checked = ok(&tarea(dir, &["check"]));
+    assert!(checked.contains("no errors found"), "{checked}");
+    assert!(!dir.join("out").exists() && !dir.join(".tarea").exists(), "check writes nothing");
+
+    let built = ok(&tarea(dir, &["build"]));
+    assert!(built.contains("packets"), "{built}");
+    let second = packet_for(dir, "Marc", "2027-03-08");
+    let page = html(&second.join("thought-record.html"));
+    assert_eq!(texts(&page, ".level"), ["Nivell 2 de 6"]);
+    let copy = html(&dir.join("out/private/marc/2027-03-08.html"));
+    assert_eq!(texts(&copy, ".copy-review td.status"), ["Feta"]);
+
+    let listed = ok(&tarea(dir, &["list", "--json"]));
+    let links: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert!(links.as_array().unwrap().iter().any(|l| l["patient_id"] == "marc" && l["date"] == "2027-03-08"));
+
+    // A build of one patient's session leaves the other packets where they are.
+    let elisa = packet_for(dir, "Elisa", "2026-11-26");
+    std::fs::remove_file(second.join("index.html")).unwrap();
+    ok(&tarea(dir, &["build", "--patient", "marc", "--session", "2027-03-08", "-q"]));
+    assert!(second.join("index.html").is_file() && elisa.join("packet.pdf").is_file());
+}
+
+#[test]
+fn init_refuses_a_folder_with_files_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keep.txt"), "mine").unwrap();
+    let output = tarea(dir.path(), &["init", "."]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not empty"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("keep.txt")).unwrap(), "mine");
+}
+
+#[test]
+fn check_reports_three_different_mistakes_with_file_and_line() {
+    let site = new_site();
+    let dir = site.path();
+    let clinic = dir.join("library/clinic.toml");
+    let text = std::fs::read_to_string(&clinic).unwrap().replace("paper =", "papper =");
+    std::fs::write(&clinic, text).unwrap();
+    let plan = dir.join("library/plans/marc.toml");
+    let text = std::fs::read_to_string(&plan)
+        .unwrap()
+        .replace("homework = \"thought-record\"", "homework = \"thougt-record\"");
+    std::fs::write(&plan, text).unwrap();
+    // An overridden layout with a Typst error.
+    std::fs::create_dir_all(dir.join("templates/typst")).unwrap();
+    let sheet = std::fs::read_to_string(repo().join("templates/typst/sheet.typ")).unwrap();
+    std::fs::write(dir.join("templates/typst/sheet.typ"), sheet.replacen("#let ink = rgb(", "#let ink = rgbb(", 1))
+        .unwrap();
+
+    let output = tarea(dir, &["check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("unknown field `papper`") && stderr.contains("--> library/clinic.toml:"), "{stderr}");
+    assert!(
+        stderr.contains("unknown homework `thougt-record`") && stderr.contains("--> library/plans/marc.toml:"),
+        "{stderr}"
+    );
+
+    // With the input fixed, the layout error shows at the override's line.
+    std::fs::write(&clinic, std::fs::read_to_string(&clinic).unwrap().replace("papper =", "paper =")).unwrap();
+    std::fs::write(&plan, std::fs::read_to_string(&plan).unwrap().replace("thougt-record", "thought-record")).unwrap();
+    let output = tarea(dir, &["check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("unknown variable: rgbb") && stderr.contains("--> templates/typst/sheet.typ:"), "{stderr}");
+}
+
+#[test]
+fn completions_and_man_page_are_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(ok(&tarea(dir.path(), &["completions", "bash"])).contains("tarea"));
+    let man = ok(&tarea(dir.path(), &["man"]));
+    assert!(man.contains(".TH tarea") && man.contains("serve"), "{man}");
+}
+
+/// Stops the server when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn get(port: u16, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.to_string(), body.to_string())
+}
+
+/// Reads Server-Sent Events until one named `name` arrives, or fails after `limit`.
+fn wait_for_event(events: &mut BufReader<TcpStream>, name: &str, limit: Duration) -> String {
+    let started = Instant::now();
+    let mut line = String::new();
+    while started.elapsed() < limit {
+        line.clear();
+        if events.read_line(&mut line).unwrap_or(0) > 0 && line.trim() == format!("event: {name}") {
+            let mut data = String::new();
+            events.read_line(&mut data).unwrap();
+            return data;
+        }
+    }
+    panic!("no `{name}` event within {limit:?}");
+}
+
+#[test]
+fn serve_rebuilds_reloads_and_keeps_the_last_good_page() {
+    let site = new_site();
+    let dir = site.path();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tarea"))
+        .args(["serve", "--port", "0"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    let mut line = String::new();
+    while !line.contains("serving") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "serve stopped");
+    }
+    let port: u16 = line.rsplit(':').next().unwrap().split('/').next().unwrap().parse().unwrap();
+    std::thread::spawn(move || for _ in stdout.lines() {});
+
+    let packet = packet_for(dir, "Marc", "2027-03-01");
+    let page_path = format!("/public/{}/thought-record.html", packet.file_name().unwrap().to_string_lossy());
+    let (head, body) = get(port, &page_path);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(body.contains("Primera nota.") && body.contains("/__tarea/live.js"));
+    let (head, _) = get(port, "/../library/clinic.toml");
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+
+    let mut events = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    events.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    write!(events, "GET /__tarea/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut events = BufReader::new(events);
+
+    let plan = dir.join("library/plans/marc.toml");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    std::fs::write(&plan, text.replace("Primera nota.", "Nota canviada.")).unwrap();
+    wait_for_event(&mut events, "reload", Duration::from_secs(30));
+    let (_, body) = get(port, &page_path);
+    assert!(body.contains("Nota canviada."), "the edit is served");
+
+    std::fs::write(&plan, "name = \"Marc\nthis is not TOML").unwrap();
+    let error = wait_for_event(&mut events, "error-report", Duration::from_secs(30));
+    assert!(error.contains("library/plans/marc.toml"), "{error}");
+    let (head, body) = get(port, &page_path);
+    assert!(head.starts_with("HTTP/1.1 200") && body.contains("Nota canviada."), "the last good page stays served");
+    drop(server);
+}
