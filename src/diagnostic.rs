@@ -118,10 +118,10 @@ impl fmt::Display for Diagnostic {
                 let pad = " ".repeat(num.len());
                 writeln!(f, "{pad}--> {}:{}:{}", loc.file.display(), loc.line, loc.column)?;
                 writeln!(f, "{pad} |")?;
-                writeln!(f, "{num} | {}", loc.line_text)?;
-                let before: String =
-                    loc.line_text.chars().take(loc.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-                writeln!(f, "{pad} | {before}{}", "^".repeat(loc.width))?;
+                let (shown, caret_at, width) = snippet_window(&loc.line_text, loc.column - 1, loc.width);
+                writeln!(f, "{num} | {shown}")?;
+                let before: String = shown.chars().take(caret_at).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                writeln!(f, "{pad} | {before}{}", "^".repeat(width))?;
                 if let Some(help) = &self.help {
                     writeln!(f, "{pad} = help: {help}")?;
                 }
@@ -140,6 +140,30 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// At most this many characters of a line are shown in a snippet.
+const SNIPPET_CHARS: usize = 100;
+
+/// The part of a long line around `at` (a character index): the text to show, where the caret goes
+/// in it, and how wide the caret is.
+fn snippet_window(line: &str, at: usize, width: usize) -> (String, usize, usize) {
+    let total = line.chars().count();
+    if total <= SNIPPET_CHARS {
+        return (line.to_string(), at, width);
+    }
+    let start = at.saturating_sub(SNIPPET_CHARS / 3);
+    let end = (start + SNIPPET_CHARS).min(total);
+    let mut shown: String = line.chars().skip(start).take(end - start).collect();
+    let mut caret_at = at - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        caret_at += 1;
+    }
+    if end < total {
+        shown.push('…');
+    }
+    (shown, caret_at, width.min(end.saturating_sub(at)).max(1))
 }
 
 /// All the problems of one build, in the order they were found.
@@ -224,6 +248,18 @@ mod tests {
         let at = text.find('x').unwrap();
         let loc = Location::new(Path::new("a"), text, at..at + 1);
         assert_eq!(loc.column, 21);
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_problem() {
+        let text = format!("a = {}x{}", "[".repeat(5000), "]".repeat(5000));
+        let at = text.find('x').unwrap();
+        let shown = Diagnostic::error_at(Path::new("p.toml"), &text, at..at + 1, "bad").to_string();
+        assert!(shown.len() < 600, "{shown}");
+        let lines: Vec<&str> = shown.lines().collect();
+        let code = lines.iter().find(|l| l.starts_with("1 | ")).unwrap();
+        let caret = lines.iter().find(|l| l.trim_end().ends_with('^')).unwrap();
+        assert_eq!(code.chars().nth(caret.chars().count() - 1), Some('x'), "{shown}");
     }
 
     #[test]
