@@ -132,10 +132,9 @@ fn load_file<T: DeserializeOwned>(root: &Path, path: &Path, diags: &mut Diagnost
     let source = SourceFile { path: shown, text };
     let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
     if !is_valid_id(&id) {
-        diags.push(
-            Diagnostic::error(Some(&source.path), format!("`{id}` is not a usable id"))
-                .help("name the file with lowercase letters, digits and dashes only, e.g. thought-record.toml"),
-        );
+        diags.push(Diagnostic::error(Some(&source.path), format!("`{id}` is not a usable id")).help(
+            "name the file with lowercase letters, digits, dashes and underscores only, e.g. thought-record.toml",
+        ));
         return None;
     }
     match toml::from_str::<T>(&source.text) {

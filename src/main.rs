@@ -108,7 +108,7 @@ enum Command {
 enum New {
     /// A new patient plan with a first session dated today.
     Plan {
-        /// The patient's id: lowercase letters, digits and dashes; never published.
+        /// The patient's id: lowercase letters, digits, dashes and underscores; never published.
         id: String,
         /// The name printed on the sheets (a first name or pseudonym).
         #[arg(long)]
@@ -117,7 +117,7 @@ enum New {
         #[arg(long)]
         language: String,
         /// The therapist's name as printed.
-        #[arg(long, default_value = "")]
+        #[arg(long)]
         therapist: String,
         /// The first session's date (default: today).
         #[arg(long)]

@@ -49,7 +49,7 @@ pub fn check(param: &Param, value: &toml::Value) -> Result<Value, String> {
             if (lower.starts_with("https://") || lower.starts_with("http://")) && !s.contains(char::is_whitespace) {
                 Ok(Value::Text(s.clone()))
             } else {
-                Err("a web address starting with https://".into())
+                Err("a web address starting with https:// (or http://)".into())
             }
         }
         (ParamType::Number, toml::Value::Integer(n)) => Ok(Value::Number(*n)),

@@ -160,7 +160,10 @@ pub struct NewPlan {
 /// `tarea new plan`: a plan file with a first session, ready for its tasks.
 pub fn new_plan(plan: &NewPlan) -> Result<PathBuf> {
     if !is_valid_id(&plan.id) {
-        bail!("`{}` cannot be a patient id: use lowercase letters, digits and dashes (e.g. elisa or p-0042)", plan.id);
+        bail!(
+            "`{}` cannot be a patient id: use lowercase letters, digits, dashes and underscores (e.g. elisa or p-0042)",
+            plan.id
+        );
     }
     if !LANGUAGES.contains(&plan.language.as_str()) {
         bail!("tarea does not speak `{}`; use one of {}", plan.language, LANGUAGES.join(", "));

@@ -167,3 +167,21 @@ fn worked_example_at_entry_levels_and_messy_for_perfectionism() {
     let record = html(&packet_for(site.path(), "Marta", "2026-11-26").join("record.html"));
     assert_eq!(record.select(&sel("tbody.example")).count(), 0);
 }
+
+#[test]
+fn two_builds_of_the_same_input_are_byte_identical() {
+    let first = site_from(&repo());
+    build(first.path()).unwrap();
+    let once = snapshot(&first.path().join("out"));
+    build(first.path()).unwrap();
+    assert!(snapshot(&first.path().join("out")) == once, "a rebuild changed the output");
+    // Another copy of the site with the same secret gives the same bytes too.
+    let second = site_from(&repo());
+    copy_dir(&first.path().join(".tarea"), &second.path().join(".tarea"));
+    build(second.path()).unwrap();
+    let again = snapshot(&second.path().join("out"));
+    assert_eq!(once.len(), again.len());
+    for ((path, a), (_, b)) in once.iter().zip(&again) {
+        assert!(a == b, "{} differs between two builds", path.display());
+    }
+}

@@ -45,8 +45,9 @@ pub struct TaskView {
     pub blocks: Vec<RowBlock>,
     /// The worked example row, one cell per column (`None`: left blank), when this level shows one.
     pub example: Option<Vec<Option<Rich>>>,
-    /// The params the plan passed (or their defaults), by name.
-    pub params: BTreeMap<String, ParamView>,
+    /// The params the plan passed (or their defaults), in name order. A list, not a map: layouts
+    /// iterate it, and a map's order would change from build to build.
+    pub params: Vec<ParamView>,
     /// Every day from the session to the day before the next one.
     pub days: Vec<DateView>,
     /// For the end-of-therapy review: every earlier task.
@@ -89,6 +90,8 @@ pub struct RowBlock {
 /// A param as the sheet shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ParamView {
+    /// The param's name.
+    pub name: String,
     /// Its label in the packet's language.
     pub label: String,
     /// The value on one line.
@@ -193,7 +196,7 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
             let items = given.get(name).map_or_else(|| vec![value.clone()], Value::items);
             let url = *param.kind.get_ref() == ParamType::Url;
             let shown = !param.fills.as_ref().is_some_and(|f| columns.iter().any(|c| &c.id == f.get_ref()));
-            Some((name.clone(), ParamView { label: plain(&param.label), value: value.clone(), items, url, shown }))
+            Some(ParamView { name: name.clone(), label: plain(&param.label), value: value.clone(), items, url, shown })
         })
         .collect();
 

@@ -52,7 +52,12 @@ fn check_clinic(site: &Site, diags: &mut Diagnostics) {
                     .help(format!("use some of {}", LANGUAGES.join(", "))),
             );
         }
-        known.insert(lang.get_ref().as_str());
+        if !known.insert(lang.get_ref().as_str()) {
+            diags.push(
+                src.error_at(lang.span(), format!("`{}` is listed twice", lang.get_ref()))
+                    .help("list each language once"),
+            );
+        }
     }
     if known.is_empty() {
         diags.push(
@@ -101,6 +106,11 @@ fn check_homework(
     }
     for (id, field) in &value.fields {
         texts.check(&field.label, &format!("fields.{id}.label"), diags);
+        for (example, key) in [(&field.example, "example"), (&field.example_messy, "example_messy")] {
+            if let Some(example) = example {
+                texts.check(example, &format!("fields.{id}.{key}"), diags);
+            }
+        }
         if let Some(hint) = &field.hint {
             texts.check(hint, &format!("fields.{id}.hint"), diags);
         }
@@ -116,13 +126,17 @@ fn check_homework(
                 );
             }
         }
-        if let (Some(min), Some(max)) = (&field.min, &field.max)
-            && min.get_ref() >= max.get_ref()
-        {
-            diags.push(
-                src.error_at(max.span(), format!("`max` must be above `min` ({})", min.get_ref()))
-                    .help("e.g. min = 0, max = 10"),
-            );
+        if is_scale {
+            // Either bound may be left to its default (0 and 10): compare what the sheet will use.
+            let min = field.min.as_ref().map_or(0, |m| *m.get_ref());
+            let max = field.max.as_ref().map_or(10, |m| *m.get_ref());
+            if min >= max {
+                let at = field.max.as_ref().or(field.min.as_ref()).map_or_else(|| field.kind.span(), |b| b.span());
+                diags.push(
+                    src.error_at(at, format!("the scale runs from {min} to {max}"))
+                        .help("`max` must be above `min` (the defaults are 0 and 10)"),
+                );
+            }
         }
     }
     check_params(hw, &texts, diags);
@@ -240,6 +254,14 @@ struct Texts<'a> {
 impl Texts<'_> {
     fn check(&self, text: &Localized, what: &str, diags: &mut Diagnostics) {
         let present = text.get_ref();
+        for lang in present.keys().filter(|l| !LANGUAGES.contains(&l.as_str())) {
+            diags.push(
+                self.src
+                    .error_at(text.span(), format!("`{what}` has a text in `{lang}`, a language tarea does not speak"))
+                    .help(format!("the languages are {}; check the spelling", LANGUAGES.join(", ")))
+                    .warning(),
+            );
+        }
         let mut wanted: BTreeSet<&str> = self.clinic_languages.iter().copied().collect();
         wanted.extend(self.users.keys().map(String::as_str));
         for lang in wanted {
@@ -272,6 +294,12 @@ fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags
     }
     if value.name.trim().is_empty() {
         diags.push(Diagnostic::error(Some(&src.path), "`name` is empty").help("write the name printed on the sheets"));
+    }
+    if value.therapist.trim().is_empty() {
+        diags.push(
+            Diagnostic::error(Some(&src.path), "`therapist` is empty")
+                .help("write the therapist's name as the sheets should show it"),
+        );
     }
     let mut dates = BTreeSet::new();
     for session in &value.sessions {
