@@ -52,6 +52,10 @@ pub struct BuildReport {
     pub files: usize,
     /// Their paths under `out/`.
     pub written: Vec<PathBuf>,
+    /// Files in `out/` that tarea did not write and left alone.
+    pub foreign: Vec<PathBuf>,
+    /// Files of an earlier build that are gone (their session left a plan).
+    pub removed: usize,
     /// Problems that did not stop the build.
     pub warnings: Vec<Diagnostic>,
     /// The secret file, when this build had to create it.
@@ -102,16 +106,18 @@ pub fn build_with(
     if diags.error_count() > 0 {
         return Err(fail(diags));
     }
-    if filter.is_everything() {
-        write::write_output(&options.out, &rendered.files)?;
+    let written = if filter.is_everything() {
+        write::write_output(&options.out, &rendered.files)?
     } else {
-        write::write_merged(&options.out, &rendered.files)?;
-    }
+        write::write_merged(&options.out, &rendered.files)?
+    };
     Ok(BuildReport {
         packets,
         pages: rendered.pages,
         files: rendered.files.len(),
         written: rendered.files.iter().map(|f| f.path.clone()).collect(),
+        foreign: written.foreign,
+        removed: written.removed,
         warnings: diags.into_result().unwrap_or_default(),
         created_secret,
         elapsed: started.elapsed(),

@@ -242,7 +242,13 @@ fn print_report(report: &tarea::BuildReport, out: &std::path::Path, quiet: bool,
             path.display()
         );
     }
+    for file in &report.foreign {
+        eprintln!("note: left {} alone: tarea did not write it", out.join(file).display());
+    }
     if verbose {
+        if report.removed > 0 {
+            println!("  removed {} files of sessions no longer in the plans", report.removed);
+        }
         for file in &report.written {
             println!("  {}", file.display());
         }
