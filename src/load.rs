@@ -92,6 +92,12 @@ fn load_folder<T: DeserializeOwned>(root: &Path, dir: &Path, diags: &mut Diagnos
             Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "toml") => {
                 paths.push(e.into_path())
             }
+            // A link could lead out of the site: the library is read from real files only.
+            Ok(e) if e.path_is_symlink() => diags.push(
+                Diagnostic::error(Some(e.path().strip_prefix(root).unwrap_or(e.path())), "skipped a symbolic link")
+                    .help("put the file itself in the library; links are not followed")
+                    .warning(),
+            ),
             Ok(_) => {}
             Err(e) => diags.push(Diagnostic::error(e.path(), format!("cannot read this folder: {e}"))),
         }
@@ -117,6 +123,13 @@ fn load_folder<T: DeserializeOwned>(root: &Path, dir: &Path, diags: &mut Diagnos
 /// Reads and parses one TOML file; on failure records why and returns `None`.
 fn load_file<T: DeserializeOwned>(root: &Path, path: &Path, diags: &mut Diagnostics) -> Option<Loaded<T>> {
     let shown = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        diags.push(
+            Diagnostic::error(Some(&shown), "is a symbolic link; tarea reads only real files inside the site")
+                .help("replace the link with the file itself"),
+        );
+        return None;
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => {

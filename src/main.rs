@@ -95,6 +95,9 @@ enum Command {
         #[arg(long, default_value = ".")]
         root: PathBuf,
     },
+    /// Manage the site secret that packet links are derived from.
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -133,6 +136,16 @@ enum New {
         /// The session's date (default: the last session's `next`, or a week after it).
         #[arg(long)]
         date: Option<NaiveDate>,
+        /// The site folder.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Replace the secret: every packet link changes (the old secret is kept as .tarea/secret.old-N).
+    Rotate {
         /// The site folder.
         #[arg(long, default_value = ".")]
         root: PathBuf,
@@ -223,6 +236,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Suggest { patient, root } => print!("{}", tarea::suggest(&root, &patient, None)?),
+        Command::Secret(SecretCommand::Rotate { root }) => {
+            let kept = tarea::token::rotate_secret(&root)?;
+            println!(
+                "new secret created; the old one is kept as {}.\nEvery packet link has changed: run `tarea build` and send \
+                 each patient their new link (out/private/links.csv). Old links stop working once you publish.",
+                kept.display()
+            );
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "tarea", &mut std::io::stdout());
         }

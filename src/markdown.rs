@@ -111,7 +111,9 @@ impl Reader {
             }
             Event::Start(Tag::Item) => self.end_item(),
             Event::End(TagEnd::Item) => self.end_item(),
-            Event::End(TagEnd::Paragraph | TagEnd::BlockQuote(_) | TagEnd::CodeBlock) => self.end_paragraph(),
+            Event::End(TagEnd::Paragraph | TagEnd::BlockQuote(_) | TagEnd::CodeBlock | TagEnd::HtmlBlock) => {
+                self.end_paragraph()
+            }
             // Images are never loaded: their description stands in for them.
             Event::Text(text) | Event::Code(text) | Event::InlineMath(text) | Event::DisplayMath(text) => {
                 self.text(&text)
@@ -161,6 +163,9 @@ impl Reader {
     }
 
     fn end_item(&mut self) {
+        if self.list.is_none() {
+            return;
+        }
         let spans = self.take_spans();
         if let (false, Some((_, items))) = (spans.is_empty(), self.list.as_mut()) {
             items.push(spans);
@@ -349,6 +354,12 @@ mod tests {
         assert!(!html.contains("href"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains(">l") || html.contains(" l "), "{html}");
+    }
+
+    #[test]
+    fn a_note_that_is_only_html_is_shown_as_text() {
+        let blocks = parse("<img src=x onerror=alert(1)>");
+        assert_eq!(to_html(&blocks), "<p>&lt;img src=x onerror=alert(1)&gt;</p>\n");
     }
 
     #[test]

@@ -263,11 +263,11 @@ pub struct Level {
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     /// As printed on the sheets: a first name or a pseudonym.
-    pub name: String,
+    pub name: Spanned<String>,
     /// The patient's language.
     pub language: Spanned<String>,
     /// The therapist's name as printed.
-    pub therapist: String,
+    pub therapist: Spanned<String>,
     /// Every sheet in the "designed with errors" variant, for perfectionist patients.
     #[serde(default)]
     pub perfectionism: bool,
@@ -373,7 +373,7 @@ pub struct Task {
     #[serde(default = "first_level")]
     pub level: Spanned<i64>,
     /// A personal, patient-visible note (Markdown).
-    pub note: Option<String>,
+    pub note: Option<Spanned<String>>,
     /// Overrides the level's number of rows or lines.
     pub rows: Option<Spanned<u32>>,
     /// Values for the homework's params.

@@ -261,7 +261,7 @@ mod tests {
         };
         let path = new_plan(&plan).unwrap();
         let parsed: Plan = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        assert_eq!(parsed.name, "Ana \"la\" = [x]");
+        assert_eq!(parsed.name.get_ref(), "Ana \"la\" = [x]");
         assert!(new_plan(&plan).is_err(), "an existing plan is never overwritten");
     }
 }

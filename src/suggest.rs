@@ -14,7 +14,7 @@ use crate::model::{Plan, Status};
 pub fn next_session_block(site: &Site, plan: &Loaded<Plan>, date: Option<chrono::NaiveDate>) -> String {
     let sessions = course::sessions(&plan.value);
     let mut out = String::new();
-    let name = &plan.value.name;
+    let name = plan.value.name.get_ref();
     let _ = writeln!(out, "# Next session for {name} ({}), proposed by `tarea suggest`.", plan.id);
     let Some(date) = date.or_else(|| course::next_date(&sessions)) else {
         let _ = writeln!(out, "# The plan has no session yet: start with a first one.");

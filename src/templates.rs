@@ -60,6 +60,8 @@ const BUILTIN: &[(&str, &[u8])] = builtin![
     "fonts/Andika-Italic.ttf",
     "fonts/Andika-BoldItalic.ttf",
     "fonts/OFL.txt",
+    "publish/_headers",
+    "publish/nginx.conf",
 ];
 
 /// One layout file and where it came from.
@@ -107,6 +109,16 @@ impl Templates {
         for entry in WalkDir::new(&dir).follow_links(false).sort_by_file_name() {
             let entry = match entry {
                 Ok(e) if e.file_type().is_file() => e,
+                // A link could lead out of the site: overrides are read from real files only.
+                Ok(e) if e.path_is_symlink() => {
+                    let shown = Path::new("templates").join(e.path().strip_prefix(&dir).unwrap_or(e.path()));
+                    diags.push(
+                        Diagnostic::error(Some(&shown), "skipped a symbolic link")
+                            .help("copy the file itself into templates/; links are not followed")
+                            .warning(),
+                    );
+                    continue;
+                }
                 Ok(_) => continue,
                 Err(e) => {
                     diags.push(Diagnostic::error(e.path(), format!("cannot read templates: {e}")));

@@ -57,6 +57,19 @@ pub fn load_or_create_secret(root: &Path) -> Result<(Secret, Option<PathBuf>)> {
     }
 }
 
+/// Replaces the site's secret with a new one, keeping the old one beside it as
+/// `.tarea/secret.old-N` (so a rotation by mistake can be undone). Every packet link changes.
+pub fn rotate_secret(root: &Path) -> Result<PathBuf> {
+    let path = root.join(SECRET_PATH);
+    if !path.is_file() {
+        bail!("{} does not exist: there is nothing to rotate (the first build creates it)", path.display());
+    }
+    let kept = (1..).map(|n| root.join(format!("{SECRET_PATH}.old-{n}"))).find(|p| !p.exists()).expect("a free name");
+    std::fs::rename(&path, &kept).with_context(|| format!("moving {} aside", path.display()))?;
+    load_or_create_secret(root)?;
+    Ok(kept)
+}
+
 #[cfg(unix)]
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -112,6 +125,18 @@ mod tests {
         assert_ne!(a, secret.packet_token("elisa", day.succ_opt().unwrap()));
         assert_ne!(a, Secret::from_bytes(b"another secret, another site!!!").packet_token("elisa", day));
         assert!(!a.contains("elisa"));
+    }
+
+    #[test]
+    fn rotating_changes_every_token_and_keeps_the_old_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let (before, _) = load_or_create_secret(dir.path()).unwrap();
+        let kept = rotate_secret(dir.path()).unwrap();
+        let (after, created) = load_or_create_secret(dir.path()).unwrap();
+        assert!(created.is_none());
+        assert_ne!(before.packet_token("x", day), after.packet_token("x", day));
+        assert!(kept.ends_with(".tarea/secret.old-1") && kept.is_file());
     }
 
     #[test]

@@ -125,6 +125,10 @@ pub fn render_site(
     let paper = resolved.packets.first().map_or("a4", |p| p.paper);
     keep("public/assets/tarea.css".into(), pages.stylesheet(paper), &mut problems);
     keep("public/robots.txt".into(), Ok("User-agent: *\nDisallow: /\n".into()), &mut problems);
+    // Server settings for whoever hosts the packets: headers a static host applies, and an
+    // nginx snippet for the clinic's web admin (private: it names where things live).
+    keep("public/_headers".into(), Ok(templates.file("publish/_headers").text().to_string()), &mut problems);
+    keep("private/nginx.conf".into(), Ok(templates.file("publish/nginx.conf").text().to_string()), &mut problems);
     keep("private/index.html".into(), pages.private_index(index), &mut problems);
     keep("private/links.csv".into(), Ok(links_csv(&resolved.links)), &mut problems);
     for packet in &packets {

@@ -207,8 +207,8 @@ fn resolve_packet(
         .collect();
     Packet {
         token,
-        patient: plan.name.clone(),
-        therapist: plan.therapist.clone(),
+        patient: plan.name.get_ref().clone(),
+        therapist: plan.therapist.get_ref().clone(),
         clinic: clinic.name.clone(),
         paper: clinic.paper.name(),
         date: DateView::new(date, &lang),

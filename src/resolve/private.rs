@@ -199,7 +199,7 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
         t: cx.strings.for_language(cx.lang),
         clinic: cx.site.clinic.value.name.clone(),
         patient_id: cx.plan.id.clone(),
-        patient: cx.plan.value.name.clone(),
+        patient: cx.plan.value.name.get_ref().clone(),
         date: DateView::new(date, cx.lang),
         phase: session.phase.as_ref().map(|p| p.get_ref().name()),
         url: packet.url.clone(),
@@ -216,8 +216,8 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
 pub(crate) fn summary(cx: &CopyContext<'_>, links: &[PacketLink]) -> PatientSummary {
     PatientSummary {
         id: cx.plan.id.clone(),
-        name: cx.plan.value.name.clone(),
-        therapist: cx.plan.value.therapist.clone(),
+        name: cx.plan.value.name.get_ref().clone(),
+        therapist: cx.plan.value.therapist.get_ref().clone(),
         language: cx.plan.value.language.get_ref().clone(),
         packets: links.to_vec(),
         history: history_table(cx, cx.sessions.len()),

@@ -207,7 +207,7 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
         purpose: rich(&homework.purpose),
         instructions: rich(&homework.instructions),
         intro: level.intro.as_ref().map(rich),
-        note: task.note.as_deref().filter(|n| !n.trim().is_empty()).map(Rich::new),
+        note: task.note.as_ref().map(|n| n.get_ref().as_str()).filter(|n| !n.trim().is_empty()).map(Rich::new),
         minutes: homework.minutes,
         frequency: homework.frequency.key(),
         when: when_line(homework, cx),

@@ -264,6 +264,9 @@ impl Texts<'_> {
         }
         let mut wanted: BTreeSet<&str> = self.clinic_languages.iter().copied().collect();
         wanted.extend(self.users.keys().map(String::as_str));
+        for value in present.values() {
+            check_length_and_controls(self.src, text.span(), value, (what, TEXT_LIMIT), true, diags);
+        }
         for lang in wanted {
             if present.get(lang).is_some_and(|s| !s.trim().is_empty()) {
                 continue;
@@ -292,15 +295,8 @@ fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags
                 .help(format!("use one of {} (clinic.toml `languages`)", clinic_languages.join(", "))),
         );
     }
-    if value.name.trim().is_empty() {
-        diags.push(Diagnostic::error(Some(&src.path), "`name` is empty").help("write the name printed on the sheets"));
-    }
-    if value.therapist.trim().is_empty() {
-        diags.push(
-            Diagnostic::error(Some(&src.path), "`therapist` is empty")
-                .help("write the therapist's name as the sheets should show it"),
-        );
-    }
+    check_plain_text(src, &value.name, "name", NAME_LIMIT, diags);
+    check_plain_text(src, &value.therapist, "therapist", NAME_LIMIT, diags);
     let mut dates = BTreeSet::new();
     for session in &value.sessions {
         let date = check_date(src, &session.date, "date", diags);
@@ -341,6 +337,9 @@ fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags
                 );
             }
             check_task_params(src, task, hw, diags);
+            if let Some(note) = &task.note {
+                check_length_and_controls(src, note.span(), note.get_ref(), ("note", NOTE_LIMIT), true, diags);
+            }
             if let Some(rows) = &task.rows
                 && !(1..=40).contains(rows.get_ref())
             {
@@ -376,6 +375,21 @@ fn check_task_params(src: &SourceFile, task: &Task, hw: &Loaded<Homework>, diags
                 hw.source.path.display()
             ))),
             Some(param) => {
+                if let Ok(checked) = params::check(param, value.get_ref()) {
+                    let items = checked.items();
+                    if items.len() > LIST_LIMIT {
+                        diags.push(
+                            src.error_at(
+                                value.span(),
+                                format!("param `{name}` has {} items; at most {LIST_LIMIT}", items.len()),
+                            )
+                            .help("keep the ones agreed for this week"),
+                        );
+                    }
+                    for item in items.iter().take(LIST_LIMIT) {
+                        check_length_and_controls(src, value.span(), item, (name, PARAM_LIMIT), false, diags);
+                    }
+                }
                 if let Err(expected) = params::check(param, value.get_ref()) {
                     diags.push(src.error_at(value.span(), format!("param `{name}` should be {expected}")).help(
                         format!("it is declared as {} in {}", param.kind.get_ref().name(), hw.source.path.display()),
@@ -391,6 +405,51 @@ fn check_task_params(src: &SourceFile, task: &Task, hw: &Loaded<Homework>, diags
                 hw.source.path.display()
             )));
         }
+    }
+}
+
+/// Longest name or therapist, in characters: a name is printed in headers and footers.
+const NAME_LIMIT: usize = 80;
+/// Longest homework text (a purpose, instructions), in characters.
+const TEXT_LIMIT: usize = 6000;
+/// Longest personal note, in characters: it has to fit on the sheet beside the table.
+const NOTE_LIMIT: usize = 3000;
+/// Longest param value, in characters, and most items in a list param.
+const PARAM_LIMIT: usize = 400;
+const LIST_LIMIT: usize = 40;
+
+/// A one-line text: present, not too long, and free of control characters.
+fn check_plain_text(src: &SourceFile, text: &Spanned<String>, key: &str, limit: usize, diags: &mut Diagnostics) {
+    let value = text.get_ref();
+    if value.trim().is_empty() {
+        diags
+            .push(src.error_at(text.span(), format!("`{key}` is empty")).help("write it as the sheets should show it"));
+    }
+    check_length_and_controls(src, text.span(), value, (key, limit), false, diags);
+}
+
+/// Reports a text longer than `limit` characters, or with control characters (line breaks and
+/// tabs only where `multiline`).
+fn check_length_and_controls(
+    src: &SourceFile,
+    span: std::ops::Range<usize>,
+    value: &str,
+    (key, limit): (&str, usize),
+    multiline: bool,
+    diags: &mut Diagnostics,
+) {
+    let count = value.chars().count();
+    if count > limit {
+        diags.push(
+            src.error_at(span.clone(), format!("`{key}` is {count} characters long; at most {limit} fit on a sheet"))
+                .help("shorten it"),
+        );
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\t' | '\r'))) {
+        diags.push(
+            src.error_at(span, format!("`{key}` contains the control character U+{:04X}", u32::from(c)))
+                .help("remove it: it cannot be printed (escapes like \\u0000 in TOML strings produce these)"),
+        );
     }
 }
 
