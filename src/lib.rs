@@ -15,6 +15,7 @@ pub mod params;
 pub mod render;
 pub mod resolve;
 pub mod scaffold;
+pub mod seal;
 pub mod serve;
 pub mod suggest;
 pub mod templates;
@@ -71,6 +72,8 @@ pub struct BuildFilter {
     pub patient: Option<String>,
     /// Only the packets of sessions on this date.
     pub session: Option<chrono::NaiveDate>,
+    /// Publish every packet encrypted (patients without a password get a made-up passphrase).
+    pub encrypt_all: bool,
 }
 
 impl BuildFilter {
@@ -133,7 +136,17 @@ fn render_prepared(
     diags: &mut Diagnostics,
 ) -> (usize, render::Rendered) {
     let Prepared { site, templates, strings, pages } = prepared;
-    let resolved = resolve::resolve_site(site, strings, secret);
+    let mut resolved = resolve::resolve_site(site, strings, secret);
+    if filter.encrypt_all {
+        for link in resolved.links.iter_mut().filter(|l| l.password.is_none()) {
+            link.password = Some(secret.passphrase(&link.patient_id));
+        }
+        for patient in &mut resolved.patients {
+            for link in patient.packets.iter_mut().filter(|l| l.password.is_none()) {
+                link.password = Some(secret.passphrase(&link.patient_id));
+            }
+        }
+    }
     let clinic = &site.clinic.value;
     let lang = clinic.default_language.get_ref();
     let t = strings.for_language(lang);
@@ -151,7 +164,7 @@ fn render_prepared(
     };
     let selection =
         render::Selection { packets: resolved.links.iter().map(|l| keep(&l.patient_id, &l.date)).collect() };
-    let renderers = render::Renderers { templates, pages, progress };
+    let renderers = render::Renderers { templates, pages, progress, secret };
     let rendered = render::render_site(&resolved, &renderers, &index, &selection, diags);
     (selection.packets.iter().filter(|k| **k).count(), rendered)
 }

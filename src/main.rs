@@ -62,6 +62,9 @@ enum Command {
         /// Only the packets of the session on this date (YYYY-MM-DD).
         #[arg(long)]
         session: Option<NaiveDate>,
+        /// Publish every packet encrypted; passwords are listed in out/private only.
+        #[arg(long)]
+        encrypt: bool,
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
@@ -196,7 +199,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::New(New::Plan { id, name, language, therapist, date, root }) => {
-            let date = date.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let date = date.unwrap_or_else(today);
             let plan = tarea::scaffold::NewPlan { root, id, name, language, therapist, date };
             let path = tarea::scaffold::new_plan(&plan)?;
             println!("created {}", path.display());
@@ -212,10 +215,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("no errors found ({} warnings)", warnings.len());
         }
-        Command::Build { root, out, patient, session, quiet, verbose } => {
+        Command::Build { root, out, patient, session, encrypt, quiet, verbose } => {
             let out = out.unwrap_or_else(|| root.join("out"));
             let options = tarea::BuildOptions { root, out: out.clone() };
-            let filter = tarea::BuildFilter { patient, session };
+            let filter = tarea::BuildFilter { patient, session, encrypt_all: encrypt };
             let bar = (!quiet && std::io::stderr().is_terminal()).then(Bar::new);
             let report = tarea::build_with(&options, &filter, bar.as_ref().map(|b| b as &dyn tarea::render::Progress))?;
             if let Some(bar) = bar {
@@ -250,6 +253,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
     }
     Ok(())
+}
+
+/// Today's date, or the one `SOURCE_DATE_EPOCH` fixes (reproducible scripts and tests).
+fn today() -> NaiveDate {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .map_or_else(|| chrono::Local::now().date_naive(), |t| t.date_naive())
 }
 
 fn print_report(report: &tarea::BuildReport, out: &std::path::Path, quiet: bool, verbose: bool) {

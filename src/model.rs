@@ -28,6 +28,9 @@ pub struct Clinic {
     /// The paper the PDFs are laid out for.
     #[serde(default)]
     pub paper: Paper,
+    /// Publish every patient's packets encrypted.
+    #[serde(default)]
+    pub encrypt: bool,
 }
 
 /// A paper size.
@@ -271,6 +274,11 @@ pub struct Plan {
     /// Every sheet in the "designed with errors" variant, for perfectionist patients.
     #[serde(default)]
     pub perfectionism: bool,
+    /// Publish this patient's packets encrypted, with a strong passphrase tarea makes up.
+    #[serde(default)]
+    pub encrypt: bool,
+    /// Publish this patient's packets encrypted with this password (at least 12 characters).
+    pub password: Option<Spanned<String>>,
     /// The sessions, in any order.
     #[serde(default)]
     pub sessions: Vec<Session>,

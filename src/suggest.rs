@@ -19,6 +19,7 @@ pub fn next_session_block(site: &Site, plan: &Loaded<Plan>, date: Option<chrono:
     let Some(date) = date.or_else(|| course::next_date(&sessions)) else {
         let _ = writeln!(out, "# The plan has no session yet: start with a first one.");
         let _ = writeln!(out, "[[sessions]]\ndate = {}", chrono::Local::now().date_naive());
+        let _ = writeln!(out, "# (set the date of the first session)");
         return out;
     };
     let (_, last) = sessions[sessions.len() - 1];

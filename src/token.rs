@@ -89,6 +89,28 @@ impl Secret {
         Secret(bytes.to_vec())
     }
 
+    /// A keyed digest of `parts` (joined with NUL bytes): stable for this site, unguessable without
+    /// its secret.
+    pub fn derive(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                mac.update(b"\0");
+            }
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    /// A strong passphrase for a patient's packets, stable across builds: 20 characters from an
+    /// alphabet without look-alikes (100 bits), in groups of four, e.g. `K7QM-2XDA-…`.
+    pub fn passphrase(&self, patient_id: &str) -> String {
+        const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let bytes = self.derive(&[b"tarea-passphrase", patient_id.as_bytes()]);
+        let chars: Vec<char> = bytes.iter().take(20).map(|b| ALPHABET[usize::from(b & 31)] as char).collect();
+        chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+    }
+
     /// The public folder name of one patient's packet for one session: 32 hex digits.
     pub fn packet_token(&self, patient_id: &str, date: NaiveDate) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
@@ -125,6 +147,16 @@ mod tests {
         assert_ne!(a, secret.packet_token("elisa", day.succ_opt().unwrap()));
         assert_ne!(a, Secret::from_bytes(b"another secret, another site!!!").packet_token("elisa", day));
         assert!(!a.contains("elisa"));
+    }
+
+    #[test]
+    fn passphrases_are_stable_per_patient() {
+        let secret = Secret::from_bytes(b"0123456789abcdef0123456789abcdef");
+        let p = secret.passphrase("elisa");
+        assert_eq!(p, secret.passphrase("elisa"));
+        assert_ne!(p, secret.passphrase("jordi"));
+        assert_eq!(p.len(), 24);
+        assert!(p.split('-').all(|g| g.len() == 4));
     }
 
     #[test]

@@ -150,7 +150,7 @@ fn the_private_index_links_every_packet_and_copy() {
     let csv = std::fs::read_to_string(root.join("out/private/links.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 7);
-    assert_eq!(lines[0], "patient_id,patient,date,url");
+    assert_eq!(lines[0], "patient_id,patient,date,url,password");
     assert!(lines[1].starts_with("\"ana\",\"Ana\",\"2027-01-04\",\"https://example.org/c/"));
 }
 

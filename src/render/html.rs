@@ -125,6 +125,15 @@ impl PageRenderer {
         self.render(&self.html, "html/therapist-copy.html", &context)
     }
 
+    /// The locked page of an encrypted packet: a password form and the ciphertext.
+    pub fn locked(&self, lang: &str, t: &BTreeMap<String, String>, sealed_json: &str) -> Result<String, Diagnostic> {
+        let mut context = Context::new();
+        context.insert("lang", lang);
+        context.insert("t", t);
+        context.insert("sealed", sealed_json);
+        self.render(&self.html, "html/locked.html", &context)
+    }
+
     /// The therapist's index of every packet.
     pub fn private_index(&self, view: &PrivateIndex<'_>) -> Result<String, Diagnostic> {
         let context = Context::from_serialize(view).map_err(|e| Diagnostic::error(None, e.to_string()))?;

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::resolve::{Booklet, Packet, PacketLink, Resolved};
+use crate::seal;
 use crate::templates::Templates;
+use crate::token::Secret;
 use crate::write::OutputFile;
 use html::{PageRenderer, PrivateIndex};
 use pdf::PdfRenderer;
@@ -73,6 +75,8 @@ pub struct Renderers<'a> {
     pub pages: &'a PageRenderer,
     /// Told as documents are laid out (a progress bar on a terminal).
     pub progress: Option<&'a dyn Progress>,
+    /// The site secret (for sealing encrypted packets reproducibly).
+    pub secret: &'a Secret,
 }
 
 /// Something that shows how far rendering has got.
@@ -111,7 +115,7 @@ pub fn render_site(
     selection: &Selection,
     diags: &mut Diagnostics,
 ) -> Rendered {
-    let Renderers { templates, pages, progress } = *renderers;
+    let Renderers { templates, pages, progress, secret } = *renderers;
     let chosen =
         |token: &str| resolved.packets.iter().zip(&selection.packets).any(|(p, keep)| *keep && p.token == token);
     let packets: Vec<&Packet> = resolved.packets.iter().filter(|p| chosen(&p.token)).collect();
@@ -149,6 +153,9 @@ pub fn render_site(
     for (name, file) in templates.under("fonts/") {
         files.push(OutputFile::new(format!("public/assets/{name}"), file.bytes.to_vec()));
     }
+    for (name, file) in templates.under("assets/").filter(|(n, _)| !n.ends_with(".css")) {
+        files.push(OutputFile::new(format!("public/{name}"), file.bytes.to_vec()));
+    }
 
     let pdf = PdfRenderer::new(templates);
     let mut jobs: Vec<(PathBuf, Job<'_>)> = Vec::new();
@@ -178,9 +185,45 @@ pub fn render_site(
             progress.advance(batch.len());
         }
     }
+    let passwords = resolved
+        .packets
+        .iter()
+        .zip(&resolved.links)
+        .filter_map(|(p, l)| Some((p.token.as_str(), l.password.as_ref()?)));
+    for (token, password) in passwords {
+        if let Some(packet) = packets.iter().find(|p| p.token == token) {
+            match seal_packet(&mut files, packet, password, (pages, secret)) {
+                Ok(()) => {}
+                Err(d) => problems.push(d),
+            }
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     diags.extend(problems.into_iter().filter(|d| seen.insert(d.to_string())));
     Rendered { files, pages: page_count }
+}
+
+/// Replaces every file of `packet`'s folder with one locked page holding them all, encrypted.
+fn seal_packet(
+    files: &mut Vec<OutputFile>,
+    packet: &Packet,
+    password: &str,
+    (pages, secret): (&PageRenderer, &Secret),
+) -> Result<(), Diagnostic> {
+    let dir = Path::new("public").join(&packet.token);
+    let mut bundle = seal::Bundle::default();
+    files.retain(|file| match file.path.strip_prefix(&dir) {
+        Ok(name) => {
+            bundle.add(&name.to_string_lossy(), &file.bytes);
+            false
+        }
+        Err(_) => true,
+    });
+    let failed = |e: anyhow::Error| Diagnostic::error(None, format!("sealing a packet: {e}"));
+    let sealed = seal::seal(&bundle, password, secret, &packet.token).map_err(failed)?;
+    let json = seal::script_safe_json(&sealed).map_err(failed)?;
+    files.push(OutputFile::new(dir.join("index.html"), pages.locked(&packet.lang, &packet.t, &json)?));
+    Ok(())
 }
 
 /// A document for Typst.
@@ -213,9 +256,12 @@ fn links_csv(links: &[PacketLink]) -> String {
         let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
         format!("\"{}\"", s.replace('"', "\"\""))
     };
-    let mut out = String::from("patient_id,patient,date,url\n");
+    let mut out = String::from("patient_id,patient,date,url,password\n");
     for l in links {
-        out.push_str(&[field(&l.patient_id), field(&l.patient), field(&l.date), field(&l.url)].join(","));
+        let password = l.password.as_deref().unwrap_or_default();
+        out.push_str(
+            &[field(&l.patient_id), field(&l.patient), field(&l.date), field(&l.url), field(password)].join(","),
+        );
         out.push('\n');
     }
     out

@@ -20,7 +20,7 @@ pub use task::{ColumnView, HistoryItem, ParamView, RowBlock, TaskView};
 
 use crate::course;
 use crate::i18n::{self, Strings};
-use crate::load::Site;
+use crate::load::{Loaded, Site};
 use crate::markdown::{self, Block};
 use crate::model::{Kind, Plan, Session};
 use crate::token::Secret;
@@ -117,6 +117,8 @@ pub struct PacketLink {
     pub url: String,
     /// The homework titles, in the clinic's default language.
     pub tasks: Vec<String>,
+    /// The password that opens the packet, when it is published encrypted (private side only).
+    pub password: Option<String>,
 }
 
 /// Everything a build renders.
@@ -167,6 +169,7 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret) -> Resolved
                 token: packet.token.clone(),
                 url: packet.url.clone(),
                 tasks: packet.tasks.iter().map(|t| t.title.clone()).collect(),
+                password: password(site, plan, secret),
             });
             all.packets.push(packet);
         }
@@ -175,6 +178,16 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret) -> Resolved
         all.patients.push(private::summary(&view, &all.links[first_link..]));
     }
     all
+}
+
+/// The password of a patient's packets: the plan's own, or a strong one made up from the site
+/// secret when the plan or the clinic asks for encryption.
+fn password(site: &Site, plan: &Loaded<Plan>, secret: &Secret) -> Option<String> {
+    match &plan.value.password {
+        Some(password) => Some(password.get_ref().clone()),
+        None if plan.value.encrypt || site.clinic.value.encrypt => Some(secret.passphrase(&plan.id)),
+        None => None,
+    }
 }
 
 /// Who a packet is for, and what its token and words come from.

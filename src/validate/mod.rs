@@ -297,6 +297,15 @@ fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags
     }
     check_plain_text(src, &value.name, "name", NAME_LIMIT, diags);
     check_plain_text(src, &value.therapist, "therapist", NAME_LIMIT, diags);
+    if let Some(password) = &value.password
+        && password.get_ref().chars().count() < 12
+    {
+        diags.push(
+            src.error_at(password.span(), "this password is too short to protect health data").help(
+                "use at least 12 characters, or remove it and set encrypt = true: tarea then makes up a strong one",
+            ),
+        );
+    }
     let mut dates = BTreeSet::new();
     for session in &value.sessions {
         let date = check_date(src, &session.date, "date", diags);
