@@ -5,6 +5,7 @@
 //! library → packet view models) → [`render`] (HTML, Markdown, PDF) → [`write`] (all or nothing).
 //! Problems from every stage are collected in one [`Diagnostics`] and reported together.
 
+pub mod cache;
 pub mod course;
 pub mod diagnostic;
 pub mod i18n;
@@ -26,7 +27,7 @@ pub mod write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 pub use diagnostic::{Diagnostic, Diagnostics, Failed};
 
@@ -45,11 +46,13 @@ pub struct BuildOptions {
 /// What a successful build did.
 #[derive(Debug)]
 pub struct BuildReport {
-    /// Packets rendered.
+    /// Packets built (rendered now, or unchanged and kept).
     pub packets: usize,
+    /// Packets rendered by this build (the others had not changed).
+    pub rendered: usize,
     /// PDF pages laid out.
     pub pages: usize,
-    /// Files written under `out/`.
+    /// Files written under `out/` (new or changed).
     pub files: usize,
     /// Their paths under `out/`.
     pub written: Vec<PathBuf>,
@@ -61,6 +64,8 @@ pub struct BuildReport {
     pub warnings: Vec<Diagnostic>,
     /// The secret file, when this build had to create it.
     pub created_secret: Option<PathBuf>,
+    /// Time spent in Typst's layout and PDF export, summed over threads.
+    pub typst: Duration,
     /// Wall-clock time of the whole build.
     pub elapsed: Duration,
 }
@@ -74,6 +79,8 @@ pub struct BuildFilter {
     pub session: Option<chrono::NaiveDate>,
     /// Publish every packet encrypted (patients without a password get a made-up passphrase).
     pub encrypt_all: bool,
+    /// Leave the PDFs out (HTML and Markdown only).
+    pub no_pdf: bool,
 }
 
 impl BuildFilter {
@@ -105,24 +112,26 @@ pub fn build_with(
         find_plan(&prepared.site, patient)?;
     }
     let (secret, created_secret) = token::load_or_create_secret(&options.root)?;
-    let (packets, rendered) = render_prepared(&prepared, &secret, filter, progress, &mut diags);
+    let previous = cache::Cache::load(&options.out);
+    let (packets, rendered) =
+        render_prepared(&prepared, &secret, (filter, &previous, &options.out), progress, &mut diags);
     if diags.error_count() > 0 {
         return Err(fail(diags));
     }
-    let written = if filter.is_everything() {
-        write::write_output(&options.out, &rendered.files)?
-    } else {
-        write::write_merged(&options.out, &rendered.files)?
-    };
+    let output = write::Output { files: &rendered.files, kept: &rendered.kept, whole: filter.is_everything() };
+    let written = write::write_output(&options.out, &output)?;
+    rendered.cache.save(&options.out)?;
     Ok(BuildReport {
         packets,
+        rendered: rendered.packets,
         pages: rendered.pages,
-        files: rendered.files.len(),
+        files: written.written,
         written: rendered.files.iter().map(|f| f.path.clone()).collect(),
         foreign: written.foreign,
         removed: written.removed,
         warnings: diags.into_result().unwrap_or_default(),
         created_secret,
+        typst: rendered.typst,
         elapsed: started.elapsed(),
     })
 }
@@ -131,7 +140,7 @@ pub fn build_with(
 fn render_prepared(
     prepared: &Prepared,
     secret: &token::Secret,
-    filter: &BuildFilter,
+    (filter, previous, out): (&BuildFilter, &cache::Cache, &std::path::Path),
     progress: Option<&dyn render::Progress>,
     diags: &mut Diagnostics,
 ) -> (usize, render::Rendered) {
@@ -165,8 +174,52 @@ fn render_prepared(
     let selection =
         render::Selection { packets: resolved.links.iter().map(|l| keep(&l.patient_id, &l.date)).collect() };
     let renderers = render::Renderers { templates, pages, progress, secret };
-    let rendered = render::render_site(&resolved, &renderers, &index, &selection, diags);
+    let options = render::RenderOptions { selection: &selection, cache: previous, out, pdf: !filter.no_pdf };
+    let rendered = render::render_site(&resolved, &renderers, &index, &options, diags);
     (selection.packets.iter().filter(|k| **k).count(), rendered)
+}
+
+/// Writes the Typst sources, data and fonts of every chosen packet (and booklet) into a folder of
+/// its own under `dir`, laid out as the in-process compiler sees them, so `typst compile` can
+/// reproduce each PDF (a debugging aid for layout authors, and the benchmark's comparison).
+/// Returns how many documents were written.
+pub fn emit_typst(root: &std::path::Path, dir: &std::path::Path, filter: &BuildFilter) -> Result<usize> {
+    let mut diags = Diagnostics::default();
+    let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
+    let secret = token::load_secret(root)?.unwrap_or_else(|| token::Secret::from_bytes(b"tarea emit: no secret yet"));
+    let resolved = resolve::resolve_site(&prepared.site, &prepared.strings, &secret);
+    let keep = |l: &resolve::PacketLink| {
+        filter.patient.as_deref().is_none_or(|p| p == l.patient_id)
+            && filter.session.is_none_or(|d| d.to_string() == l.date)
+    };
+    let mut documents: Vec<(String, &str, Vec<u8>)> = Vec::new();
+    for (packet, link) in resolved.packets.iter().zip(&resolved.links).filter(|(_, l)| keep(l)) {
+        documents.push((packet.token.clone(), "typst/packet.typ", serde_json::to_vec(packet)?));
+        if let Some(booklet) = resolved.booklets.iter().find(|b| b.token == link.token) {
+            documents.push((format!("{}-booklet", booklet.token), "typst/booklet.typ", serde_json::to_vec(booklet)?));
+        }
+    }
+    let templates = &prepared.templates;
+    for (name, main, data) in &documents {
+        let folder = dir.join(name);
+        let mut files = vec![
+            (folder.join("main.typ"), templates.file(main).bytes.to_vec()),
+            (folder.join("packet.json"), data.clone()),
+        ];
+        for (layout, file) in templates.under("typst/") {
+            files.push((folder.join(layout.trim_start_matches("typst/")), file.bytes.to_vec()));
+        }
+        for (font, file) in templates.under("fonts/") {
+            files.push((folder.join(font), file.bytes.to_vec()));
+        }
+        for (path, bytes) in files {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            }
+            std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    Ok(documents.len())
 }
 
 /// A site read, checked, and ready to render.
@@ -201,7 +254,8 @@ pub fn check(root: &std::path::Path) -> Result<Vec<Diagnostic>> {
     let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
     // Tokens do not matter for a check; without a secret yet, a stand-in avoids creating one.
     let secret = token::load_secret(root)?.unwrap_or_else(|| token::Secret::from_bytes(b"tarea check: no secret yet"));
-    render_prepared(&prepared, &secret, &BuildFilter::default(), None, &mut diags);
+    let nothing = cache::Cache::default();
+    render_prepared(&prepared, &secret, (&BuildFilter::default(), &nothing, root), None, &mut diags);
     diags.into_result().map_err(Into::into)
 }
 

@@ -65,6 +65,13 @@ enum Command {
         /// Publish every packet encrypted; passwords are listed in out/private only.
         #[arg(long)]
         encrypt: bool,
+        /// Leave the PDFs out: HTML and Markdown only.
+        #[arg(long)]
+        no_pdf: bool,
+        /// Also write each packet's Typst sources, data and fonts into DIR/<packet>/, so that
+        /// `typst compile --root DIR/<packet> --font-path DIR/<packet> DIR/<packet>/main.typ` lays it out.
+        #[arg(long, value_name = "DIR")]
+        emit_typst: Option<PathBuf>,
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
@@ -215,10 +222,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("no errors found ({} warnings)", warnings.len());
         }
-        Command::Build { root, out, patient, session, encrypt, quiet, verbose } => {
+        Command::Build { root, out, patient, session, encrypt, no_pdf, emit_typst, quiet, verbose } => {
             let out = out.unwrap_or_else(|| root.join("out"));
-            let options = tarea::BuildOptions { root, out: out.clone() };
-            let filter = tarea::BuildFilter { patient, session, encrypt_all: encrypt };
+            let options = tarea::BuildOptions { root: root.clone(), out: out.clone() };
+            let filter = tarea::BuildFilter { patient, session, encrypt_all: encrypt, no_pdf };
+            if let Some(dir) = &emit_typst {
+                let count = tarea::emit_typst(&root, dir, &filter)?;
+                if !quiet {
+                    println!("wrote the Typst sources of {count} documents into {}", dir.display());
+                }
+            }
             let bar = (!quiet && std::io::stderr().is_terminal()).then(Bar::new);
             let report = tarea::build_with(&options, &filter, bar.as_ref().map(|b| b as &dyn tarea::render::Progress))?;
             if let Some(bar) = bar {
@@ -287,8 +300,10 @@ fn print_report(report: &tarea::BuildReport, out: &std::path::Path, quiet: bool,
         }
     }
     if !quiet {
+        let unchanged = report.packets - report.rendered;
+        let kept = if unchanged > 0 { format!(" ({unchanged} unchanged)") } else { String::new() };
         println!(
-            "{} packets, {} pages, {} files in {:.1} s → {}",
+            "{} packets{kept}, {} pages, {} files written in {:.2} s → {}",
             report.packets,
             report.pages,
             report.files,

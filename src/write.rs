@@ -1,11 +1,12 @@
-//! Stage 5: put the rendered files on disk, all or nothing, and never touch what tarea did not write.
+//! Stage 5: put the rendered files on disk — only what changed, and never what tarea did not write.
 //!
-//! Everything is written into a staging folder inside `out/` first and swapped in only when every
-//! file is there, so a build that fails — or is interrupted while writing — leaves the previous
-//! `out/public` and `out/private` exactly as they were. A manifest (`out/.tarea-manifest`) lists
-//! the files tarea wrote: a packet whose session left the plan disappears on the next build, while
-//! a file someone else put in `out/` is carried over untouched and reported. An `out/` that holds
-//! files but no manifest is not tarea's, and is refused rather than replaced.
+//! Nothing is written until the whole build has rendered without error, so a failed build leaves
+//! `out/` exactly as it was. Then each changed file is staged and renamed into place (a reader never
+//! sees half a file), and a file whose bytes are the same is not touched at all: a rebuild with
+//! nothing new writes nothing. A manifest (`out/.tarea-manifest`) lists the files tarea wrote: a
+//! packet whose session left the plan disappears on the next build, a file someone else put in
+//! `out/` stays and is reported, and an `out/` that holds files but no manifest is not tarea's and
+//! is refused rather than replaced.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,6 @@ use walkdir::WalkDir;
 pub const OWNED: [&str; 2] = ["public", "private"];
 
 const STAGING: &str = ".tarea-staging";
-const PREVIOUS: &str = ".tarea-previous";
 const MANIFEST: &str = ".tarea-manifest";
 /// Files an `out/` may hold before tarea's first build (a placeholder kept in git).
 const PLACEHOLDERS: [&str; 2] = [".gitkeep", "README.md"];
@@ -38,9 +38,11 @@ impl OutputFile {
     }
 }
 
-/// What writing did besides writing.
+/// What writing did.
 #[derive(Debug, Default)]
 pub struct Written {
+    /// Files written (new or changed).
+    pub written: usize,
     /// Files in `out/` that tarea did not write, left as they were (paths under `out/`).
     pub foreign: Vec<PathBuf>,
     /// Files of an earlier build that are gone now (their session left the plan).
@@ -64,7 +66,7 @@ fn previous_manifest(out: &Path) -> Result<Option<BTreeSet<PathBuf>>> {
             .with_context(|| format!("reading {}", out.display()))?
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().to_string())
-            .filter(|name| !PLACEHOLDERS.contains(&name.as_str()) && name != STAGING && name != PREVIOUS)
+            .filter(|name| !PLACEHOLDERS.contains(&name.as_str()) && name != STAGING)
             .collect();
         if !strangers.is_empty() {
             bail!(
@@ -123,32 +125,28 @@ fn stage(staging: &Path, files: &[OutputFile]) -> Result<()> {
     Ok(())
 }
 
-/// Copies a foreign file (or link, as a link) into the staged tree so it survives the swap.
-fn carry_over(out: &Path, staging: &Path, relative: &Path) -> Result<()> {
-    let (from, to) = (out.join(relative), staging.join(relative));
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    }
-    let meta = std::fs::symlink_metadata(&from).with_context(|| format!("reading {}", from.display()))?;
-    #[cfg(unix)]
-    if meta.file_type().is_symlink() {
-        let target = std::fs::read_link(&from)?;
-        return std::os::unix::fs::symlink(target, &to).with_context(|| format!("keeping {}", from.display()));
-    }
-    let _ = meta;
-    std::fs::copy(&from, &to).map(|_| ()).with_context(|| format!("keeping {}", from.display()))
+/// What a build hands the write stage.
+pub struct Output<'a> {
+    /// Files rendered by this build.
+    pub files: &'a [OutputFile],
+    /// Files already on disk that this build keeps as they are (unchanged packets).
+    pub kept: &'a [PathBuf],
+    /// Whether this is the whole output (files of earlier builds not in it are removed), or a
+    /// part of it (a build of some packets only).
+    pub whole: bool,
 }
 
-/// Writes `files` as the whole output: the owned folders are replaced once everything is staged,
-/// files of earlier builds that are not written again disappear, foreign files stay.
-pub fn write_output(out: &Path, files: &[OutputFile]) -> Result<Written> {
-    let previous_files = previous_manifest(out)?;
+/// Writes a build's output: only files whose bytes changed are written (each staged, then moved
+/// into place), files of earlier builds that are no longer produced are removed, and foreign files
+/// stay. A build with nothing new writes nothing — not even a modification time changes.
+pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
+    let old_files = previous_manifest(out)?.unwrap_or_default();
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let (staging, previous) = (out.join(STAGING), out.join(PREVIOUS));
-    fresh(&staging)?;
-    fresh(&previous)?;
-    let new_files: BTreeSet<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
-    let old_files = previous_files.unwrap_or_default();
+    let mut new_files: BTreeSet<PathBuf> = output.files.iter().map(|f| f.path.clone()).collect();
+    new_files.extend(output.kept.iter().cloned());
+    if !output.whole {
+        new_files.extend(old_files.iter().cloned());
+    }
     let foreign = foreign_files(out, &old_files);
     if let Some(clash) = foreign.iter().find(|f| new_files.contains(*f)) {
         bail!(
@@ -156,69 +154,49 @@ pub fn write_output(out: &Path, files: &[OutputFile]) -> Result<Written> {
             out.join(clash).display()
         );
     }
-    for dir in OWNED {
-        std::fs::create_dir_all(staging.join(dir)).with_context(|| format!("creating {}", staging.display()))?;
-    }
-    stage(&staging, files)?;
-    for relative in &foreign {
-        carry_over(out, &staging, relative)?;
-    }
-    std::fs::create_dir_all(&previous).with_context(|| format!("creating {}", previous.display()))?;
-    for dir in OWNED {
-        let live = out.join(dir);
-        if live.exists() {
-            std::fs::rename(&live, previous.join(dir)).with_context(|| format!("moving {} aside", live.display()))?;
-        }
-        if let Err(e) = std::fs::rename(staging.join(dir), &live) {
-            restore(out, &previous);
-            return Err(e).with_context(|| format!("moving the new {} into place", live.display()));
-        }
-    }
-    write_manifest(out, &new_files)?;
-    fresh(&previous)?;
-    fresh(&staging)?;
-    Ok(Written { removed: old_files.difference(&new_files).count(), foreign })
-}
-
-/// Writes `files` next to what is there (a build of some packets only): each file is staged first
-/// and moved into place once all are written, so a failure leaves `out/` as it was.
-pub fn write_merged(out: &Path, files: &[OutputFile]) -> Result<Written> {
-    let old_files = previous_manifest(out)?.unwrap_or_default();
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let foreign = foreign_files(out, &old_files);
-    if let Some(clash) = foreign.iter().find(|f| files.iter().any(|n| &&n.path == f)) {
-        bail!(
-            "{} was not written by tarea, and this build would replace it; move it away first",
-            out.join(clash).display()
-        );
-    }
+    let changed: Vec<&OutputFile> =
+        output.files.iter().filter(|f| std::fs::read(out.join(&f.path)).map_or(true, |old| old != f.bytes)).collect();
     let staging = out.join(STAGING);
     fresh(&staging)?;
-    stage(&staging, files)?;
-    for file in files {
-        let live = out.join(&file.path);
-        if let Some(parent) = live.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    if !changed.is_empty() {
+        for file in &changed {
+            stage(&staging, std::slice::from_ref(*file))?;
         }
-        std::fs::rename(staging.join(&file.path), &live)
-            .with_context(|| format!("moving {} into place", live.display()))?;
+        for file in &changed {
+            let live = out.join(&file.path);
+            if let Some(parent) = live.parent() {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            }
+            std::fs::rename(staging.join(&file.path), &live)
+                .with_context(|| format!("moving {} into place", live.display()))?;
+        }
+        fresh(&staging)?;
     }
-    let mut all = old_files;
-    all.extend(files.iter().map(|f| f.path.clone()));
-    write_manifest(out, &all)?;
-    fresh(&staging)?;
-    Ok(Written { removed: 0, foreign })
+    let stale: Vec<&PathBuf> = old_files.difference(&new_files).collect();
+    for path in &stale {
+        let live = out.join(path);
+        if live.is_file() {
+            std::fs::remove_file(&live).with_context(|| format!("removing {}", live.display()))?;
+        }
+        remove_empty_parents(out, &live);
+    }
+    for dir in OWNED {
+        std::fs::create_dir_all(out.join(dir)).with_context(|| format!("creating {}", out.join(dir).display()))?;
+    }
+    if new_files != old_files || !out.join(MANIFEST).is_file() {
+        write_manifest(out, &new_files)?;
+    }
+    Ok(Written { written: changed.len(), removed: stale.len(), foreign })
 }
 
-/// Puts the previous owned folders back after a failed swap (best effort: we are already failing).
-fn restore(out: &Path, previous: &Path) {
-    for dir in OWNED {
-        let old = previous.join(dir);
-        if old.exists() {
-            let live = out.join(dir);
-            let _ = std::fs::remove_dir_all(&live);
-            let _ = std::fs::rename(&old, &live);
+/// Removes the folders a removed file leaves empty, up to the owned folder.
+fn remove_empty_parents(out: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == out || OWNED.iter().any(|o| d == out.join(o)) || std::fs::remove_dir(d).is_err() {
+            break;
         }
+        dir = d.parent();
     }
 }
 
@@ -230,28 +208,53 @@ mod tests {
         std::fs::read_to_string(path).unwrap()
     }
 
+    fn whole<'a>(files: &'a [OutputFile]) -> Output<'a> {
+        Output { files, kept: &[], whole: true }
+    }
+
     #[test]
     fn replaces_its_own_files_keeps_foreign_ones_and_the_placeholder() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
         std::fs::write(out.join(".gitkeep"), "").unwrap();
-        write_output(out, &[OutputFile::new("public/old/index.html", "old")]).unwrap();
+        write_output(out, &whole(&[OutputFile::new("public/old/index.html", "old")])).unwrap();
         std::fs::write(out.join("public/notes.html"), "the admin's").unwrap();
-        let written = write_output(out, &[OutputFile::new("public/new/index.html", "new")]).unwrap();
-        assert!(!out.join("public/old").exists(), "a file of the earlier build is gone");
+        let written = write_output(out, &whole(&[OutputFile::new("public/new/index.html", "new")])).unwrap();
+        assert!(!out.join("public/old").exists(), "a file of the earlier build is gone, and its folder");
         assert_eq!(read(&out.join("public/new/index.html")), "new");
         assert_eq!(read(&out.join("public/notes.html")), "the admin's");
         assert_eq!(written.foreign, [PathBuf::from("public/notes.html")]);
-        assert_eq!(written.removed, 1);
+        assert_eq!((written.written, written.removed), (1, 1));
         assert!(out.join(".gitkeep").exists() && out.join("private").is_dir());
-        assert!(!out.join(STAGING).exists() && !out.join(PREVIOUS).exists());
+        assert!(!out.join(STAGING).exists());
+    }
+
+    #[test]
+    fn unchanged_files_are_not_touched() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let files = [OutputFile::new("public/a.html", "a"), OutputFile::new("private/b.html", "b")];
+        write_output(out, &whole(&files)).unwrap();
+        let before = std::fs::metadata(out.join("public/a.html")).unwrap().modified().unwrap();
+        let manifest = std::fs::metadata(out.join(MANIFEST)).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let written = write_output(out, &whole(&files)).unwrap();
+        assert_eq!(written.written, 0);
+        assert_eq!(std::fs::metadata(out.join("public/a.html")).unwrap().modified().unwrap(), before);
+        assert_eq!(std::fs::metadata(out.join(MANIFEST)).unwrap().modified().unwrap(), manifest);
+        // Kept files stay listed; a part-build keeps the rest.
+        let kept = [PathBuf::from("public/a.html")];
+        write_output(out, &Output { files: &files[1..], kept: &kept, whole: true }).unwrap();
+        assert!(out.join("public/a.html").is_file());
+        write_output(out, &Output { files: &[], kept: &[], whole: false }).unwrap();
+        assert!(out.join("public/a.html").is_file() && out.join("private/b.html").is_file());
     }
 
     #[test]
     fn refuses_a_folder_that_is_not_a_tarea_output() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("thesis.tex"), "years of work").unwrap();
-        let error = write_output(dir.path(), &[OutputFile::new("public/a.html", "a")]).unwrap_err();
+        let error = write_output(dir.path(), &whole(&[OutputFile::new("public/a.html", "a")])).unwrap_err();
         assert!(error.to_string().contains("thesis.tex"), "{error}");
         assert_eq!(read(&dir.path().join("thesis.tex")), "years of work");
         assert!(!dir.path().join("public").exists());
@@ -261,10 +264,9 @@ mod tests {
     fn never_replaces_a_foreign_file() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
-        write_output(out, &[OutputFile::new("public/a.html", "a")]).unwrap();
+        write_output(out, &whole(&[OutputFile::new("public/a.html", "a")])).unwrap();
         std::fs::write(out.join("public/b.html"), "mine").unwrap();
-        assert!(write_output(out, &[OutputFile::new("public/b.html", "tarea's")]).is_err());
-        assert!(write_merged(out, &[OutputFile::new("public/b.html", "tarea's")]).is_err());
+        assert!(write_output(out, &whole(&[OutputFile::new("public/b.html", "tarea's")])).is_err());
         assert_eq!(read(&out.join("public/b.html")), "mine");
         assert_eq!(read(&out.join("public/a.html")), "a");
     }

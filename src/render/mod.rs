@@ -6,8 +6,13 @@
 pub mod html;
 pub mod pdf;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
+
+use crate::cache::{self, Cache, Entry, PacketInputs};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::resolve::{Booklet, Packet, PacketLink, Resolved};
 use crate::seal;
@@ -96,86 +101,107 @@ pub struct Selection {
 
 /// Everything rendered, in memory, ready to be written.
 pub struct Rendered {
-    /// The files, by their path under `out/`.
+    /// The files rendered, by their path under `out/`.
     pub files: Vec<OutputFile>,
+    /// Files of packets whose inputs did not change: already on disk, not rendered again.
+    pub kept: Vec<PathBuf>,
     /// PDF pages laid out.
     pub pages: usize,
+    /// Packets rendered (the others were kept).
+    pub packets: usize,
+    /// Time spent in Typst (layout and PDF export), summed over threads.
+    pub typst: Duration,
+    /// The cache to save with the output.
+    pub cache: Cache,
 }
 
-/// How many documents are laid out between two evictions of Typst's caches: memory stays flat
-/// however large the caseload.
-const EVICT_EVERY: usize = 32;
+/// What to render and what is already there.
+pub struct RenderOptions<'a> {
+    /// Which packets.
+    pub selection: &'a Selection,
+    /// The previous build's cache.
+    pub cache: &'a Cache,
+    /// The output folder the cache describes.
+    pub out: &'a Path,
+    /// Whether to make PDFs (`--no-pdf` leaves them out).
+    pub pdf: bool,
+}
 
-/// Renders every packet, booklet and therapist copy, plus the shared assets and the private index.
-/// Problems go to `diags`, each distinct one once (a broken layout fails every packet alike).
+/// How many packets are laid out between two evictions of Typst's caches: memory stays flat
+/// however large the caseload.
+const EVICT_EVERY: usize = 64;
+
+/// Renders every chosen packet whose inputs changed (on every core), plus the shared assets, the
+/// therapist copies and the private index. Problems go to `diags`, each distinct one once (a
+/// broken layout fails every packet alike).
 pub fn render_site(
     resolved: &Resolved,
     renderers: &Renderers<'_>,
     index: &PrivateIndex<'_>,
-    selection: &Selection,
+    options: &RenderOptions<'_>,
     diags: &mut Diagnostics,
 ) -> Rendered {
     let Renderers { templates, pages, progress, secret } = *renderers;
-    let chosen =
-        |token: &str| resolved.packets.iter().zip(&selection.packets).any(|(p, keep)| *keep && p.token == token);
-    let packets: Vec<&Packet> = resolved.packets.iter().filter(|p| chosen(&p.token)).collect();
-    let booklets: Vec<&Booklet> = resolved.booklets.iter().filter(|b| chosen(&b.token)).collect();
-    let mut files = Vec::new();
     let mut problems: Vec<Diagnostic> = Vec::new();
-    let mut keep = |path: PathBuf, result: Result<String, Diagnostic>, problems: &mut Vec<Diagnostic>| match result {
-        Ok(text) => files.push(OutputFile::new(path, text)),
-        Err(d) => problems.push(d),
-    };
-    let paper = resolved.packets.first().map_or("a4", |p| p.paper);
-    keep("public/assets/tarea.css".into(), pages.stylesheet(paper), &mut problems);
-    keep("public/robots.txt".into(), Ok("User-agent: *\nDisallow: /\n".into()), &mut problems);
-    // Server settings for whoever hosts the packets: headers a static host applies, and an
-    // nginx snippet for the clinic's web admin (private: it names where things live).
-    keep("public/_headers".into(), Ok(templates.file("publish/_headers").text().to_string()), &mut problems);
-    keep("private/nginx.conf".into(), Ok(templates.file("publish/nginx.conf").text().to_string()), &mut problems);
-    keep("private/index.html".into(), pages.private_index(index), &mut problems);
-    keep("private/links.csv".into(), Ok(links_csv(&resolved.links)), &mut problems);
-    for packet in &packets {
-        let dir = Path::new("public").join(&packet.token);
-        keep(dir.join("index.html"), pages.cover(packet), &mut problems);
-        for task in &packet.tasks {
-            keep(dir.join(format!("{}.html", task.id)), pages.task(packet, task), &mut problems);
-        }
-        keep(dir.join("packet.md"), pages.markdown(packet), &mut problems);
-    }
-    for booklet in &booklets {
-        keep(Path::new("public").join(&booklet.token).join("booklet.html"), pages.booklet(booklet), &mut problems);
-    }
-    for copy in resolved.copies.iter().filter(|c| chosen(&c.token)) {
+    let mut files = shared_files(resolved, renderers, index, &mut problems);
+    let chosen: BTreeSet<&str> = resolved
+        .packets
+        .iter()
+        .zip(&options.selection.packets)
+        .filter(|(_, keep)| **keep)
+        .map(|(p, _)| p.token.as_str())
+        .collect();
+    for copy in resolved.copies.iter().filter(|c| chosen.contains(c.token.as_str())) {
         let path = Path::new("private").join(&copy.patient_id).join(format!("{}.html", copy.date.iso));
-        keep(path, pages.therapist_copy(copy), &mut problems);
-    }
-    for (name, file) in templates.under("fonts/") {
-        files.push(OutputFile::new(format!("public/assets/{name}"), file.bytes.to_vec()));
-    }
-    for (name, file) in templates.under("assets/").filter(|(n, _)| !n.ends_with(".css")) {
-        files.push(OutputFile::new(format!("public/{name}"), file.bytes.to_vec()));
+        match pages.therapist_copy(copy) {
+            Ok(text) => files.push(OutputFile::new(path, text)),
+            Err(d) => problems.push(d),
+        }
     }
 
-    let pdf = PdfRenderer::new(templates);
-    let mut jobs: Vec<(PathBuf, Job<'_>)> = Vec::new();
-    for packet in &packets {
-        jobs.push((Path::new("public").join(&packet.token).join("packet.pdf"), Job::Packet(packet)));
+    // Keep what is on disk already; render the rest.
+    let fingerprint = cache::fingerprint(templates);
+    let mut next = Cache { version: env!("CARGO_PKG_VERSION").into(), packets: BTreeMap::new() };
+    let mut kept = Vec::new();
+    let mut work = Vec::new();
+    for (packet, link) in resolved.packets.iter().zip(&resolved.links) {
+        let token = packet.token.as_str();
+        if !chosen.contains(token) {
+            if let Some(entry) = options.cache.packets.get(token) {
+                next.packets.insert(token.into(), entry.clone());
+            }
+            continue;
+        }
+        let booklet = resolved.booklets.iter().find(|b| b.token == token);
+        let password = link.password.as_deref();
+        let inputs = PacketInputs { fingerprint: &fingerprint, packet, booklet, password, pdf: options.pdf };
+        let key = cache::packet_key(&inputs);
+        match options.cache.hit(options.out, token, &key) {
+            Some(on_disk) => {
+                kept.extend(on_disk.iter().cloned());
+                next.packets.insert(token.into(), Entry { key, files: on_disk.to_vec() });
+            }
+            None => work.push(Work { packet, booklet, password, key }),
+        }
     }
-    for booklet in &booklets {
-        jobs.push((Path::new("public").join(&booklet.token).join("booklet.pdf"), Job::Booklet(booklet)));
-    }
+
+    let pdf = (options.pdf && !work.is_empty()).then(|| PdfRenderer::new(templates));
+    let context = PacketContext { pages, pdf: pdf.as_ref(), secret };
     if let Some(progress) = progress {
-        progress.start(jobs.len());
+        progress.start(work.len());
     }
-    let mut page_count = 0;
-    for batch in jobs.chunks(EVICT_EVERY) {
-        for ((path, _), result) in batch.iter().zip(render_pdfs(&pdf, batch)) {
+    let (mut page_count, mut typst) = (0, Duration::ZERO);
+    for batch in work.chunks(EVICT_EVERY) {
+        let results: Vec<_> = batch.par_iter().map(|w| render_packet(w, &context)).collect();
+        for (w, result) in batch.iter().zip(results) {
             match result {
                 Ok(done) => {
                     page_count += done.pages;
+                    typst += done.typst;
                     problems.extend(done.warnings);
-                    files.push(OutputFile::new(path.clone(), done.bytes));
+                    let paths = done.files.iter().map(|f| f.path.clone()).collect();
+                    next.packets.insert(w.packet.token.clone(), Entry { key: w.key.clone(), files: paths });
+                    files.extend(done.files);
                 }
                 Err(errors) => problems.extend(errors),
             }
@@ -185,22 +211,103 @@ pub fn render_site(
             progress.advance(batch.len());
         }
     }
-    let passwords = resolved
-        .packets
-        .iter()
-        .zip(&resolved.links)
-        .filter_map(|(p, l)| Some((p.token.as_str(), l.password.as_ref()?)));
-    for (token, password) in passwords {
-        if let Some(packet) = packets.iter().find(|p| p.token == token) {
-            match seal_packet(&mut files, packet, password, (pages, secret)) {
-                Ok(()) => {}
-                Err(d) => problems.push(d),
-            }
-        }
-    }
     let mut seen = std::collections::HashSet::new();
     diags.extend(problems.into_iter().filter(|d| seen.insert(d.to_string())));
-    Rendered { files, pages: page_count }
+    Rendered { files, kept, pages: page_count, packets: work.len(), typst, cache: next }
+}
+
+/// The files every build writes: stylesheet, fonts, scripts, robots.txt, server settings, the
+/// private index and links.csv.
+fn shared_files(
+    resolved: &Resolved,
+    renderers: &Renderers<'_>,
+    index: &PrivateIndex<'_>,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<OutputFile> {
+    let Renderers { templates, pages, .. } = *renderers;
+    let paper = resolved.packets.first().map_or("a4", |p| p.paper);
+    let mut files = Vec::new();
+    let rendered = [
+        ("public/assets/tarea.css", pages.stylesheet(paper)),
+        ("public/robots.txt", Ok("User-agent: *\nDisallow: /\n".into())),
+        // Server settings for whoever hosts the packets: headers a static host applies, and an
+        // nginx snippet for the clinic's web admin (private: it names where things live).
+        ("public/_headers", Ok(templates.file("publish/_headers").text().to_string())),
+        ("private/nginx.conf", Ok(templates.file("publish/nginx.conf").text().to_string())),
+        ("private/index.html", pages.private_index(index)),
+        ("private/links.csv", Ok(links_csv(&resolved.links))),
+    ];
+    for (path, result) in rendered {
+        match result {
+            Ok(text) => files.push(OutputFile::new(path, text)),
+            Err(d) => problems.push(d),
+        }
+    }
+    for (name, file) in templates.under("fonts/") {
+        files.push(OutputFile::new(format!("public/assets/{name}"), file.bytes.to_vec()));
+    }
+    for (name, file) in templates.under("assets/").filter(|(n, _)| !n.ends_with(".css")) {
+        files.push(OutputFile::new(format!("public/{name}"), file.bytes.to_vec()));
+    }
+    files
+}
+
+/// One packet to render.
+struct Work<'a> {
+    packet: &'a Packet,
+    booklet: Option<&'a Booklet>,
+    password: Option<&'a str>,
+    key: String,
+}
+
+/// What rendering a packet needs besides the packet.
+struct PacketContext<'a> {
+    pages: &'a PageRenderer,
+    pdf: Option<&'a PdfRenderer>,
+    secret: &'a Secret,
+}
+
+/// One packet's files and what making them took.
+struct PacketFiles {
+    files: Vec<OutputFile>,
+    pages: usize,
+    typst: Duration,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Renders one packet: its pages, Markdown, PDF, booklet — sealed into one page when it has a
+/// password.
+fn render_packet(work: &Work<'_>, cx: &PacketContext<'_>) -> Result<PacketFiles, Vec<Diagnostic>> {
+    let packet = work.packet;
+    let dir = Path::new("public").join(&packet.token);
+    let mut done = PacketFiles { files: Vec::new(), pages: 0, typst: Duration::ZERO, warnings: Vec::new() };
+    let one = |d: Diagnostic| vec![d];
+    done.files.push(OutputFile::new(dir.join("index.html"), cx.pages.cover(packet).map_err(one)?));
+    for task in &packet.tasks {
+        let page = cx.pages.task(packet, task).map_err(one)?;
+        done.files.push(OutputFile::new(dir.join(format!("{}.html", task.id)), page));
+    }
+    done.files.push(OutputFile::new(dir.join("packet.md"), cx.pages.markdown(packet).map_err(one)?));
+    if let Some(booklet) = work.booklet {
+        done.files.push(OutputFile::new(dir.join("booklet.html"), cx.pages.booklet(booklet).map_err(one)?));
+    }
+    if let Some(pdf) = cx.pdf {
+        let started = Instant::now();
+        let mut documents = vec![("packet.pdf", pdf.packet(packet)?)];
+        if let Some(booklet) = work.booklet {
+            documents.push(("booklet.pdf", pdf.booklet(booklet)?));
+        }
+        done.typst = started.elapsed();
+        for (name, document) in documents {
+            done.pages += document.pages;
+            done.warnings.extend(document.warnings);
+            done.files.push(OutputFile::new(dir.join(name), document.bytes));
+        }
+    }
+    if let Some(password) = work.password {
+        seal_packet(&mut done.files, packet, password, (cx.pages, cx.secret)).map_err(one)?;
+    }
+    Ok(done)
 }
 
 /// Replaces every file of `packet`'s folder with one locked page holding them all, encrypted.
@@ -224,29 +331,6 @@ fn seal_packet(
     let json = seal::script_safe_json(&sealed).map_err(failed)?;
     files.push(OutputFile::new(dir.join("index.html"), pages.locked(&packet.lang, &packet.t, &json)?));
     Ok(())
-}
-
-/// A document for Typst.
-enum Job<'a> {
-    Packet(&'a Packet),
-    Booklet(&'a Booklet),
-}
-
-/// Lays out a batch of documents on every core, sharing fonts and parsed layouts.
-fn render_pdfs(pdf: &PdfRenderer, batch: &[(PathBuf, Job<'_>)]) -> Vec<Result<pdf::Pdf, Vec<Diagnostic>>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(batch.len()).max(1);
-    let per_thread = batch.len().div_ceil(threads);
-    let one = |job: &Job<'_>| match job {
-        Job::Packet(p) => pdf.packet(p),
-        Job::Booklet(b) => pdf.booklet(b),
-    };
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = batch
-            .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(|(_, job)| one(job)).collect::<Vec<_>>()))
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("a PDF thread panicked")).collect()
-    })
 }
 
 /// `links.csv`: one row per packet, ready for a spreadsheet or a mail merge.

@@ -1,0 +1,107 @@
+//! The build cache: which packets are already on disk exactly as this build would write them.
+//!
+//! A packet's key hashes everything its files are made from — its view model (plan and homework
+//! texts, resolved), its booklet, its password, every layout file and font, and tarea's version —
+//! so an unchanged key means unchanged bytes, and the packet is neither rendered nor written.
+//! The cache lives beside the manifest in `out/`; without it (a new `out/`), everything renders.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::resolve::{Booklet, Packet};
+use crate::templates::Templates;
+
+/// The cache file's name in `out/`.
+pub const FILE: &str = ".tarea-cache";
+
+/// What the previous build wrote, per packet.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Cache {
+    /// The tarea version that wrote it: another version starts afresh.
+    pub version: String,
+    /// By packet token.
+    pub packets: BTreeMap<String, Entry>,
+}
+
+/// One packet's key and the files it produced (paths under `out/`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Entry {
+    /// The hash of its inputs.
+    pub key: String,
+    /// Its files.
+    pub files: Vec<PathBuf>,
+}
+
+impl Cache {
+    /// The cache of the build in `out`, or an empty one.
+    pub fn load(out: &Path) -> Cache {
+        std::fs::read(out.join(FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Cache>(&bytes).ok())
+            .filter(|c| c.version == env!("CARGO_PKG_VERSION"))
+            .unwrap_or_default()
+    }
+
+    /// The files of `token`'s packet if they are on disk and were made from `key`.
+    pub fn hit(&self, out: &Path, token: &str, key: &str) -> Option<&[PathBuf]> {
+        let entry = self.packets.get(token)?;
+        (entry.key == key && entry.files.iter().all(|f| out.join(f).is_file())).then_some(entry.files.as_slice())
+    }
+
+    /// Writes the cache into `out` (only when it changed, so a no-op build touches nothing).
+    pub fn save(&self, out: &Path) -> Result<()> {
+        let text = serde_json::to_vec_pretty(self)?;
+        let path = out.join(FILE);
+        if std::fs::read(&path).is_ok_and(|old| old == text) {
+            return Ok(());
+        }
+        let temporary = out.join(format!("{FILE}.new"));
+        std::fs::write(&temporary, text).with_context(|| format!("writing {}", temporary.display()))?;
+        std::fs::rename(&temporary, &path).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+/// A hash of every layout file, font and string, and of tarea's version.
+pub fn fingerprint(templates: &Templates) -> String {
+    let mut hash = Sha256::new();
+    hash.update(env!("CARGO_PKG_VERSION"));
+    for (name, file) in templates.under("") {
+        hash.update(name.as_bytes());
+        hash.update((file.bytes.len() as u64).to_le_bytes());
+        hash.update(&file.bytes);
+    }
+    hex(&hash.finalize())
+}
+
+/// What one packet's files are made from.
+pub struct PacketInputs<'a> {
+    /// The layouts' fingerprint.
+    pub fingerprint: &'a str,
+    /// The packet.
+    pub packet: &'a Packet,
+    /// Its booklet, if it has one.
+    pub booklet: Option<&'a Booklet>,
+    /// Its password, if it is sealed.
+    pub password: Option<&'a str>,
+    /// Whether PDFs are made.
+    pub pdf: bool,
+}
+
+/// The key of one packet's files.
+pub fn packet_key(inputs: &PacketInputs<'_>) -> String {
+    let mut hash = Sha256::new();
+    hash.update(inputs.fingerprint.as_bytes());
+    hash.update(serde_json::to_vec(inputs.packet).unwrap_or_default());
+    hash.update(serde_json::to_vec(&inputs.booklet).unwrap_or_default());
+    hash.update(serde_json::to_vec(&inputs.password).unwrap_or_default());
+    hash.update([u8::from(inputs.pdf)]);
+    hex(&hash.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,121 @@
+//! Incremental builds: after an edit exactly the affected packets change, and a rebuild with
+//! nothing new leaves every file's bytes and modification time as they were.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use common::*;
+
+/// Every file under `out/` with its bytes and modification time.
+fn state(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+    let out = root.join("out");
+    walkdir::WalkDir::new(&out)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            (
+                e.path().strip_prefix(&out).unwrap().to_path_buf(),
+                (std::fs::read(e.path()).unwrap(), meta.modified().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// The packet folders (by token) in which some file changed between two states.
+fn changed_packets(
+    before: &BTreeMap<PathBuf, (Vec<u8>, SystemTime)>,
+    after: &BTreeMap<PathBuf, (Vec<u8>, SystemTime)>,
+) -> Vec<String> {
+    let mut tokens: Vec<String> = after
+        .iter()
+        .filter(|(path, now)| before.get(*path) != Some(now))
+        .filter_map(|(path, _)| {
+            let mut parts = path.components();
+            (parts.next()?.as_os_str() == "public")
+                .then(|| parts.next().map(|c| c.as_os_str().to_string_lossy().to_string()))?
+        })
+        .filter(|t| t.len() == 32)
+        .collect();
+    tokens.dedup();
+    tokens
+}
+
+fn token(root: &Path, patient: &str, date: &str) -> String {
+    packet_for(root, patient, date).file_name().unwrap().to_string_lossy().to_string()
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn pause() {
+    // Modification times must be able to differ.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+}
+
+#[test]
+fn a_rebuild_with_nothing_new_writes_nothing() {
+    let site = fixture("small");
+    build(site.path()).unwrap();
+    let before = state(site.path());
+    pause();
+    let report = build(site.path()).unwrap();
+    assert_eq!((report.rendered, report.files, report.pages), (0, 0, 0));
+    assert!(state(site.path()) == before, "bytes or modification times changed");
+}
+
+#[test]
+fn editing_a_homework_template_changes_exactly_the_packets_that_use_it() {
+    let site = fixture("small");
+    let root = site.path();
+    build(root).unwrap();
+    let before = state(root);
+    pause();
+    edit(&root.join("library/homework/reading.toml"), "Leer con calma.", "Leer despacio.");
+    let report = build(root).unwrap();
+    // The Spanish text changed: Elisa's two packets with the reading guide; Marta reads it in Catalan.
+    let mut expected = vec![token(root, "Elisa", "2026-11-19"), token(root, "Elisa", "2026-11-26")];
+    expected.sort();
+    let mut changed = changed_packets(&before, &state(root));
+    changed.sort();
+    assert_eq!(changed, expected);
+    assert_eq!(report.rendered, 2);
+}
+
+#[test]
+fn editing_a_plan_changes_only_that_plans_packets() {
+    let site = fixture("small");
+    let root = site.path();
+    build(root).unwrap();
+    let before = state(root);
+    pause();
+    edit(&root.join("library/plans/elisa.toml"), "en el instituto.", "en el instituto y en casa.");
+    build(root).unwrap();
+    assert_eq!(changed_packets(&before, &state(root)), [token(root, "Elisa", "2026-11-26")]);
+}
+
+#[test]
+fn editing_a_layout_changes_every_pdf_and_nothing_else() {
+    let site = fixture("small");
+    let root = site.path();
+    build(root).unwrap();
+    let before = state(root);
+    pause();
+    std::fs::create_dir_all(root.join("templates/typst")).unwrap();
+    let sheet = std::fs::read_to_string(repo().join("templates/typst/sheet.typ")).unwrap();
+    std::fs::write(root.join("templates/typst/sheet.typ"), sheet.replacen("#1f6f5c", "#5c1f6f", 1)).unwrap();
+    let report = build(root).unwrap();
+    assert_eq!(report.rendered, report.packets, "a layout change renders every packet");
+    let after = state(root);
+    let changed: Vec<&PathBuf> =
+        after.keys().filter(|p| !p.starts_with(".tarea-cache") && before.get(*p) != after.get(*p)).collect();
+    assert_eq!(changed.len(), report.packets, "{changed:?}");
+    assert!(changed.iter().all(|p| p.ends_with("packet.pdf")), "{changed:?}");
+}
