@@ -10,8 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
-
 use crate::cache::{self, Cache, Entry, PacketInputs};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::resolve::{Booklet, Packet, PacketLink, Resolved};
@@ -129,7 +127,7 @@ pub struct RenderOptions<'a> {
 
 /// How many packets are laid out between two evictions of Typst's caches: memory stays flat
 /// however large the caseload.
-const EVICT_EVERY: usize = 64;
+const EVICT_EVERY: usize = 8;
 
 /// Renders every chosen packet whose inputs changed (on every core), plus the shared assets, the
 /// therapist copies and the private index. Problems go to `diags`, each distinct one once (a
@@ -192,7 +190,7 @@ pub fn render_site(
     }
     let (mut page_count, mut typst) = (0, Duration::ZERO);
     for batch in work.chunks(EVICT_EVERY) {
-        let results: Vec<_> = batch.par_iter().map(|w| render_packet(w, &context)).collect();
+        let results = in_parallel(batch, |w| render_packet(w, &context));
         for (w, result) in batch.iter().zip(results) {
             match result {
                 Ok(done) => {
@@ -206,7 +204,7 @@ pub fn render_site(
                 Err(errors) => problems.extend(errors),
             }
         }
-        typst::comemo::evict(10);
+        typst::comemo::evict(1);
         if let Some(progress) = progress {
             progress.advance(batch.len());
         }
@@ -214,6 +212,32 @@ pub fn render_site(
     let mut seen = std::collections::HashSet::new();
     diags.extend(problems.into_iter().filter(|d| seen.insert(d.to_string())));
     Rendered { files, kept, pages: page_count, packets: work.len(), typst, cache: next }
+}
+
+/// Runs `f` over `items` on one worker per core, each taking the next item when free, and returns
+/// the results in order. Exactly that many packets are in flight: Typst parallelises inside one
+/// document too, and a work-stealing pool would start ever more documents while waiting, each
+/// holding its memory.
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break done };
+                        done.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a rendering thread panicked")).collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The files every build writes: stylesheet, fonts, scripts, robots.txt, server settings, the

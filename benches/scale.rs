@@ -1,0 +1,226 @@
+//! `cargo bench --bench scale`: a clinic's caseload at 100, 1,000 and 5,000 patients.
+//!
+//! For each size a synthetic site is generated (each patient one packet: three or four tasks of
+//! different kinds, seven dated days), then measured in a child process of its own so that peak
+//! memory is per size: full build, pages per second, ms per packet, Typst's share, a no-op
+//! rebuild, a rebuild after editing one plan, the HTML/Markdown side alone, and — when `typst`
+//! is on PATH — the same emitted packets through `typst compile`, one process each.
+//! Prints a table and writes `target/bench/scale.json`. `TAREA_BENCH_SIZES=100,1000` picks sizes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--one") {
+        let n: usize = args[at + 1].parse().expect("a size");
+        println!("{}", one_size(n));
+        return;
+    }
+    let sizes: Vec<usize> = std::env::var("TAREA_BENCH_SIZES")
+        .unwrap_or_else(|_| "100,1000,5000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let me = std::env::current_exe().expect("the bench binary");
+    let mut rows = Vec::new();
+    for n in sizes {
+        eprintln!("measuring {n} packets…");
+        let output = Command::new(&me).args(["--one", &n.to_string()]).output().expect("a child run");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let line = String::from_utf8(output.stdout).unwrap();
+        rows.push(serde_json::from_str::<Value>(line.trim().lines().last().unwrap()).unwrap());
+    }
+    print_table(&rows);
+    let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into())).join("bench");
+    std::fs::create_dir_all(&target).unwrap();
+    let report = json!({ "machine": machine(), "threads": threads(), "sizes": rows });
+    std::fs::write(target.join("scale.json"), serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    eprintln!("wrote {}", target.join("scale.json").display());
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cpu}, {} cores", threads())
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            t.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
+        })
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Builds a site of `n` patients and measures it; returns one JSON row.
+fn one_size(n: usize) -> Value {
+    let site = tempfile::tempdir().unwrap();
+    let root = site.path();
+    generate(root, n);
+    let options = tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out") };
+
+    let full = tarea::build(&options).expect("the synthetic site builds");
+    let full_s = full.elapsed.as_secs_f64();
+    let full_rss = peak_rss_mb();
+
+    let noop = tarea::build(&options).unwrap();
+    assert_eq!(noop.rendered, 0);
+
+    let plan = root.join("library/plans/p00000.toml");
+    let text = std::fs::read_to_string(&plan).unwrap().replace("Una nota.", "Una nota cambiada.");
+    std::fs::write(&plan, text).unwrap();
+    let edit_started = Instant::now();
+    let edit = tarea::build(&options).unwrap();
+    let edit_s = edit_started.elapsed().as_secs_f64();
+
+    let html_only = tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out-html") };
+    let filter = tarea::BuildFilter { no_pdf: true, ..Default::default() };
+    let html = tarea::build_with(&html_only, &filter, None).unwrap();
+    let html_pages = html.files;
+
+    // Everything but Typst: the same build without PDFs, against the full one.
+    let non_typst_share = html.elapsed.as_secs_f64() / full_s;
+    let typst_cli = typst_cli(root, n.min(40));
+    json!({
+        "packets": n,
+        "pages": full.pages,
+        "full_build_s": round(full_s),
+        "pages_per_s": round(full.pages as f64 / full_s),
+        "ms_per_packet": round(full_s * 1000.0 / n as f64),
+        "non_typst_share_of_build": round(non_typst_share),
+        "noop_rebuild_s": round(noop.elapsed.as_secs_f64()),
+        "noop_share_of_full": round(noop.elapsed.as_secs_f64() / full_s),
+        "one_plan_edit_s": round(edit_s),
+        "one_plan_edit_rendered": edit.rendered,
+        "html_only_s": round(html.elapsed.as_secs_f64()),
+        "html_files_per_s": round(html_pages as f64 / html.elapsed.as_secs_f64()),
+        "peak_rss_mb_full_build": round(full_rss),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "typst_cli": typst_cli,
+    })
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// `typst compile` on `sample` emitted packets, one process each, sequentially and one per core.
+fn typst_cli(root: &Path, sample: usize) -> Value {
+    if Command::new("typst").arg("--version").output().is_err() {
+        return Value::Null;
+    }
+    let dir = root.join("emitted");
+    let filter = tarea::BuildFilter::default();
+    tarea::emit_typst(root, &dir, &filter).unwrap();
+    let folders: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).take(sample).collect();
+    let compile = |folder: &Path| {
+        let status = Command::new("typst")
+            .args(["compile", "--root"])
+            .arg(folder)
+            .arg("--font-path")
+            .arg(folder)
+            .arg(folder.join("main.typ"))
+            .arg(folder.join("out.pdf"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let started = Instant::now();
+    folders.iter().for_each(|f| compile(f));
+    let sequential = started.elapsed();
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for chunk in folders.chunks(folders.len().div_ceil(threads())) {
+            s.spawn(move || chunk.iter().for_each(|f| compile(f)));
+        }
+    });
+    let parallel = started.elapsed();
+    let per = |d: Duration| round(d.as_secs_f64() * 1000.0 / folders.len() as f64);
+    json!({ "sample": folders.len(), "ms_per_packet_one_process_each": per(sequential), "ms_per_packet_one_process_per_core": per(parallel) })
+}
+
+/// Writes a clinic, the shipped catalogue and `n` plans with one session each.
+fn generate(root: &Path, n: usize) {
+    let library = root.join("library");
+    std::fs::create_dir_all(library.join("plans")).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(library.join("homework")).unwrap();
+    for entry in std::fs::read_dir(repo.join("library/homework")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, library.join("homework").join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        library.join("clinic.toml"),
+        "name = \"Clínica Grande\"\nbase_url = \"https://example.org/t\"\ndefault_language = \"es\"\nlanguages = [\"es\", \"en\", \"ca\"]\n",
+    )
+    .unwrap();
+    let languages = ["es", "en", "ca"];
+    for i in 0..n {
+        let mut plan = format!(
+            "name = \"Paciente {i}\"\nlanguage = \"{}\"\ntherapist = \"Terapeuta {}\"\n\n[[sessions]]\ndate = 2027-01-{:02}\nnext = 2027-01-{:02}\n",
+            languages[i % 3],
+            i % 40,
+            1 + i % 20,
+            8 + i % 20
+        );
+        let tasks = [
+            format!("homework = \"thought-record\"\nlevel = {}\nnote = \"Una nota.\"", 1 + i % 6),
+            format!("homework = \"breathing-practice\"\nlevel = {}", 1 + i % 3),
+            format!(
+                "homework = \"reading-guide\"\nlevel = {}\nparams = {{ book = \"Libro {}\", chapters = \"1-3\" }}",
+                1 + i % 3,
+                i % 50
+            ),
+            "homework = \"therapy-objectives\"\nlevel = 1".to_string(),
+        ];
+        for task in tasks.iter().take(3 + i % 2) {
+            plan.push_str(&format!("\n[[sessions.tasks]]\n{task}\n"));
+        }
+        std::fs::write(library.join(format!("plans/p{i:05}.toml")), plan).unwrap();
+    }
+}
+
+fn print_table(rows: &[Value]) {
+    println!("\nmachine: {}", machine());
+    println!(
+        "| packets | pages | full build | pages/s | ms/packet | not Typst | no-op rebuild | one-plan edit | HTML+MD only (files/s) | peak RSS | typst compile, 1 process each |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let cli = r["typst_cli"]["ms_per_packet_one_process_each"]
+            .as_f64()
+            .map_or("not on PATH".to_string(), |v| format!("{v} ms/packet"));
+        println!(
+            "| {} | {} | {} s | {} | {} | {:.0} % | {} s ({:.1} %) | {} s | {} s ({}) | {} MB | {} |",
+            r["packets"],
+            r["pages"],
+            r["full_build_s"],
+            r["pages_per_s"],
+            r["ms_per_packet"],
+            r["non_typst_share_of_build"].as_f64().unwrap_or(0.0) * 100.0,
+            r["noop_rebuild_s"],
+            r["noop_share_of_full"].as_f64().unwrap_or(0.0) * 100.0,
+            r["one_plan_edit_s"],
+            r["html_only_s"],
+            r["html_files_per_s"],
+            r["peak_rss_mb"],
+            cli
+        );
+    }
+}
