@@ -112,13 +112,21 @@ pub fn build_with(
         find_plan(&prepared.site, patient)?;
     }
     let (secret, created_secret) = token::load_or_create_secret(&options.root)?;
+    write::check_out(&options.out)?;
     let previous = cache::Cache::load(&options.out);
-    let (packets, rendered) =
-        render_prepared(&prepared, &secret, (filter, &previous, &options.out), progress, &mut diags);
+    let spool = options.out.join(write::SPOOL);
+    let scope = RenderScope { filter, previous: &previous, out: &options.out, spool: Some(&spool) };
+    let (packets, rendered) = render_prepared(&prepared, &secret, &scope, progress, &mut diags);
     if diags.error_count() > 0 {
+        write::discard_spool(&options.out)?;
         return Err(fail(diags));
     }
-    let output = write::Output { files: &rendered.files, kept: &rendered.kept, whole: filter.is_everything() };
+    let output = write::Output {
+        files: &rendered.files,
+        spooled: &rendered.spooled,
+        kept: &rendered.kept,
+        whole: filter.is_everything(),
+    };
     let written = write::write_output(&options.out, &output)?;
     rendered.cache.save(&options.out)?;
     Ok(BuildReport {
@@ -126,7 +134,7 @@ pub fn build_with(
         rendered: rendered.packets,
         pages: rendered.pages,
         files: written.written,
-        written: rendered.files.iter().map(|f| f.path.clone()).collect(),
+        written: rendered.files.iter().map(|f| f.path.clone()).chain(rendered.spooled.iter().cloned()).collect(),
         foreign: written.foreign,
         removed: written.removed,
         warnings: diags.into_result().unwrap_or_default(),
@@ -137,13 +145,22 @@ pub fn build_with(
 }
 
 /// Resolves and renders (in memory) the packets `filter` keeps; returns how many.
+/// What a render covers and where its files go.
+struct RenderScope<'a> {
+    filter: &'a BuildFilter,
+    previous: &'a cache::Cache,
+    out: &'a std::path::Path,
+    spool: Option<&'a std::path::Path>,
+}
+
 fn render_prepared(
     prepared: &Prepared,
     secret: &token::Secret,
-    (filter, previous, out): (&BuildFilter, &cache::Cache, &std::path::Path),
+    scope: &RenderScope<'_>,
     progress: Option<&dyn render::Progress>,
     diags: &mut Diagnostics,
 ) -> (usize, render::Rendered) {
+    let RenderScope { filter, previous, out, spool } = *scope;
     let Prepared { site, templates, strings, pages } = prepared;
     let mut resolved = resolve::resolve_site(site, strings, secret);
     if filter.encrypt_all {
@@ -174,7 +191,7 @@ fn render_prepared(
     let selection =
         render::Selection { packets: resolved.links.iter().map(|l| keep(&l.patient_id, &l.date)).collect() };
     let renderers = render::Renderers { templates, pages, progress, secret };
-    let options = render::RenderOptions { selection: &selection, cache: previous, out, pdf: !filter.no_pdf };
+    let options = render::RenderOptions { selection: &selection, cache: previous, out, pdf: !filter.no_pdf, spool };
     let rendered = render::render_site(&resolved, &renderers, &index, &options, diags);
     (selection.packets.iter().filter(|k| **k).count(), rendered)
 }
@@ -255,7 +272,8 @@ pub fn check(root: &std::path::Path) -> Result<Vec<Diagnostic>> {
     // Tokens do not matter for a check; without a secret yet, a stand-in avoids creating one.
     let secret = token::load_secret(root)?.unwrap_or_else(|| token::Secret::from_bytes(b"tarea check: no secret yet"));
     let nothing = cache::Cache::default();
-    render_prepared(&prepared, &secret, (&BuildFilter::default(), &nothing, root), None, &mut diags);
+    let scope = RenderScope { filter: &BuildFilter::default(), previous: &nothing, out: root, spool: None };
+    render_prepared(&prepared, &secret, &scope, None, &mut diags);
     diags.into_result().map_err(Into::into)
 }
 

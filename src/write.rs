@@ -18,6 +18,8 @@ use walkdir::WalkDir;
 pub const OWNED: [&str; 2] = ["public", "private"];
 
 const STAGING: &str = ".tarea-staging";
+/// Where a build puts packet files as it renders them, before the write stage moves them in.
+pub const SPOOL: &str = ".tarea-spool";
 const MANIFEST: &str = ".tarea-manifest";
 /// Files an `out/` may hold before tarea's first build (a placeholder kept in git).
 const PLACEHOLDERS: [&str; 2] = [".gitkeep", "README.md"];
@@ -66,7 +68,7 @@ fn previous_manifest(out: &Path) -> Result<Option<BTreeSet<PathBuf>>> {
             .with_context(|| format!("reading {}", out.display()))?
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().to_string())
-            .filter(|name| !PLACEHOLDERS.contains(&name.as_str()) && name != STAGING)
+            .filter(|name| !PLACEHOLDERS.contains(&name.as_str()) && name != STAGING && name != SPOOL)
             .collect();
         if !strangers.is_empty() {
             bail!(
@@ -125,10 +127,27 @@ fn stage(staging: &Path, files: &[OutputFile]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses an `out` that holds files but is not tarea's — before anything is written into it.
+pub fn check_out(out: &Path) -> Result<()> {
+    previous_manifest(out).map(|_| ())
+}
+
+/// Writes freshly rendered files into the spool folder (`out/.tarea-spool/<path>`).
+pub fn spool(spool: &Path, files: &[OutputFile]) -> Result<()> {
+    stage(spool, files)
+}
+
+/// Removes the spool folder (after a failed build, or once its files are in place).
+pub fn discard_spool(out: &Path) -> Result<()> {
+    fresh(&out.join(SPOOL))
+}
+
 /// What a build hands the write stage.
 pub struct Output<'a> {
-    /// Files rendered by this build.
+    /// Files rendered by this build, in memory.
     pub files: &'a [OutputFile],
+    /// Files rendered by this build into `out/.tarea-spool/`.
+    pub spooled: &'a [PathBuf],
     /// Files already on disk that this build keeps as they are (unchanged packets).
     pub kept: &'a [PathBuf],
     /// Whether this is the whole output (files of earlier builds not in it are removed), or a
@@ -144,6 +163,7 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut new_files: BTreeSet<PathBuf> = output.files.iter().map(|f| f.path.clone()).collect();
     new_files.extend(output.kept.iter().cloned());
+    new_files.extend(output.spooled.iter().cloned());
     if !output.whole {
         new_files.extend(old_files.iter().cloned());
     }
@@ -172,6 +192,21 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
         }
         fresh(&staging)?;
     }
+    // Spooled files move into place only when their bytes differ from what is there.
+    let spool = out.join(SPOOL);
+    let mut moved = 0;
+    for path in output.spooled {
+        let (from, live) = (spool.join(path), out.join(path));
+        if std::fs::read(&from).ok() == std::fs::read(&live).ok() {
+            continue;
+        }
+        if let Some(parent) = live.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::rename(&from, &live).with_context(|| format!("moving {} into place", live.display()))?;
+        moved += 1;
+    }
+    fresh(&spool)?;
     let stale: Vec<&PathBuf> = old_files.difference(&new_files).collect();
     for path in &stale {
         let live = out.join(path);
@@ -186,7 +221,7 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
     if new_files != old_files || !out.join(MANIFEST).is_file() {
         write_manifest(out, &new_files)?;
     }
-    Ok(Written { written: changed.len(), removed: stale.len(), foreign })
+    Ok(Written { written: changed.len() + moved, removed: stale.len(), foreign })
 }
 
 /// Removes the folders a removed file leaves empty, up to the owned folder.
@@ -209,7 +244,7 @@ mod tests {
     }
 
     fn whole<'a>(files: &'a [OutputFile]) -> Output<'a> {
-        Output { files, kept: &[], whole: true }
+        Output { files, spooled: &[], kept: &[], whole: true }
     }
 
     #[test]
@@ -244,9 +279,9 @@ mod tests {
         assert_eq!(std::fs::metadata(out.join(MANIFEST)).unwrap().modified().unwrap(), manifest);
         // Kept files stay listed; a part-build keeps the rest.
         let kept = [PathBuf::from("public/a.html")];
-        write_output(out, &Output { files: &files[1..], kept: &kept, whole: true }).unwrap();
+        write_output(out, &Output { files: &files[1..], spooled: &[], kept: &kept, whole: true }).unwrap();
         assert!(out.join("public/a.html").is_file());
-        write_output(out, &Output { files: &[], kept: &[], whole: false }).unwrap();
+        write_output(out, &Output { files: &[], spooled: &[], kept: &[], whole: false }).unwrap();
         assert!(out.join("public/a.html").is_file() && out.join("private/b.html").is_file());
     }
 

@@ -131,6 +131,7 @@ impl PageRenderer {
         context.insert("lang", lang);
         context.insert("t", t);
         context.insert("sealed", sealed_json);
+        context.insert("assets", "../assets");
         self.render(&self.html, "html/locked.html", &context)
     }
 

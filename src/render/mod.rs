@@ -16,6 +16,7 @@ use crate::resolve::{Booklet, Packet, PacketLink, Resolved};
 use crate::seal;
 use crate::templates::Templates;
 use crate::token::Secret;
+use crate::write;
 use crate::write::OutputFile;
 use html::{PageRenderer, PrivateIndex};
 use pdf::PdfRenderer;
@@ -103,6 +104,8 @@ pub struct Rendered {
     pub files: Vec<OutputFile>,
     /// Files of packets whose inputs did not change: already on disk, not rendered again.
     pub kept: Vec<PathBuf>,
+    /// Packet files written to the spool folder as they were rendered (paths under `out/`).
+    pub spooled: Vec<PathBuf>,
     /// PDF pages laid out.
     pub pages: usize,
     /// Packets rendered (the others were kept).
@@ -123,6 +126,9 @@ pub struct RenderOptions<'a> {
     pub out: &'a Path,
     /// Whether to make PDFs (`--no-pdf` leaves them out).
     pub pdf: bool,
+    /// Where rendered packet files go as soon as they are made, so memory stays flat however many
+    /// packets there are; `None` keeps them in memory (a check).
+    pub spool: Option<&'a Path>,
 }
 
 /// How many packets are laid out between two evictions of Typst's caches: memory stays flat
@@ -161,6 +167,7 @@ pub fn render_site(
     let fingerprint = cache::fingerprint(templates);
     let mut next = Cache { version: env!("CARGO_PKG_VERSION").into(), packets: BTreeMap::new() };
     let mut kept = Vec::new();
+    let mut spooled = Vec::new();
     let mut work = Vec::new();
     for (packet, link) in resolved.packets.iter().zip(&resolved.links) {
         let token = packet.token.as_str();
@@ -197,9 +204,15 @@ pub fn render_site(
                     page_count += done.pages;
                     typst += done.typst;
                     problems.extend(done.warnings);
-                    let paths = done.files.iter().map(|f| f.path.clone()).collect();
-                    next.packets.insert(w.packet.token.clone(), Entry { key: w.key.clone(), files: paths });
-                    files.extend(done.files);
+                    let paths: Vec<PathBuf> = done.files.iter().map(|f| f.path.clone()).collect();
+                    next.packets.insert(w.packet.token.clone(), Entry { key: w.key.clone(), files: paths.clone() });
+                    match options.spool {
+                        Some(spool) => match write::spool(spool, &done.files) {
+                            Ok(()) => spooled.extend(paths),
+                            Err(e) => problems.push(Diagnostic::error(Some(spool), format!("cannot write: {e:#}"))),
+                        },
+                        None => files.extend(done.files),
+                    }
                 }
                 Err(errors) => problems.extend(errors),
             }
@@ -211,7 +224,7 @@ pub fn render_site(
     }
     let mut seen = std::collections::HashSet::new();
     diags.extend(problems.into_iter().filter(|d| seen.insert(d.to_string())));
-    Rendered { files, kept, pages: page_count, packets: work.len(), typst, cache: next }
+    Rendered { files, kept, spooled, pages: page_count, packets: work.len(), typst, cache: next }
 }
 
 /// Runs `f` over `items` on one worker per core, each taking the next item when free, and returns
