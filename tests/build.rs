@@ -42,6 +42,11 @@ fn spanish_packet_has_the_level_columns_and_one_block_per_day() {
         assert_eq!(all.matches(day.as_str()).count(), 1, "{day} should head exactly one block");
     }
     assert!(all.contains("Fíjate sobre todo en los momentos en el instituto."));
+
+    // Tagged and declared PDF/UA-1 (typst-pdf checks the rules while exporting).
+    let raw = std::fs::read(dir.join("packet.pdf")).unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("<pdfuaid:part>1</pdfuaid:part>") && text.contains("/StructTreeRoot"));
 }
 
 #[test]

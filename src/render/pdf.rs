@@ -17,7 +17,7 @@ use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
 use typst_kit::fonts::FontStore;
 use typst_layout::PagedDocument;
-use typst_pdf::{PdfOptions, Timestamp};
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::diagnostic::Diagnostic;
 use crate::resolve::{Booklet, Packet};
@@ -117,6 +117,8 @@ impl PdfRenderer {
             // Stable identity and timestamp: the same input gives byte-identical PDFs.
             ident: Smart::Custom(job.ident),
             timestamp: Some(Timestamp::new_utc(today)),
+            // Tagged and checked as PDF/UA-1, so screen readers can read every sheet.
+            standards: PdfStandards::new(&[PdfStandard::Ua_1]).expect("PDF/UA-1 is a valid standard"),
             ..PdfOptions::default()
         };
         let bytes = typst_pdf::pdf(&document, &options).map_err(|errors| self.diagnostics(&world, &errors))?;
