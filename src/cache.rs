@@ -65,10 +65,17 @@ impl Cache {
     }
 }
 
-/// A hash of every layout file, font and string, and of tarea's version.
+/// A hash of every layout file, font and string, and of the tarea build itself (its version, and
+/// the size and time of the running executable, so a rebuilt tarea never reuses old output).
 pub fn fingerprint(templates: &Templates) -> String {
     let mut hash = Sha256::new();
     hash.update(env!("CARGO_PKG_VERSION"));
+    if let Some(meta) = std::env::current_exe().ok().and_then(|exe| std::fs::metadata(exe).ok()) {
+        hash.update(meta.len().to_le_bytes());
+        if let Some(since) = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()) {
+            hash.update(since.as_nanos().to_le_bytes());
+        }
+    }
     for (name, file) in templates.under("") {
         hash.update(name.as_bytes());
         hash.update((file.bytes.len() as u64).to_le_bytes());
