@@ -31,6 +31,8 @@ pub struct Clinic {
     /// Publish every patient's packets encrypted.
     #[serde(default)]
     pub encrypt: bool,
+    /// When daily practice reminders ring in the packet's calendar file, "HH:MM" (default 20:00).
+    pub reminder_time: Option<Spanned<String>>,
 }
 
 /// A paper size.
@@ -279,6 +281,8 @@ pub struct Plan {
     pub encrypt: bool,
     /// Publish this patient's packets encrypted with this password (at least 12 characters).
     pub password: Option<Spanned<String>>,
+    /// When this patient's daily reminders ring, "HH:MM" (overrides the clinic's).
+    pub reminder_time: Option<Spanned<String>>,
     /// The sessions, in any order.
     #[serde(default)]
     pub sessions: Vec<Session>,

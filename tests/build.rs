@@ -190,3 +190,41 @@ fn two_builds_of_the_same_input_are_byte_identical() {
         assert!(a == b, "{} differs between two builds", path.display());
     }
 }
+
+/// The unfolded content lines of a calendar file.
+fn calendar_lines(path: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.lines().all(|l| l.len() <= 76), "lines are folded at 75 octets");
+    text.replace("\r\n ", "").split("\r\n").map(String::from).collect()
+}
+
+#[test]
+fn each_packet_has_reminders_for_its_daily_tasks_and_the_next_session() {
+    let site = fixture("small");
+    let plan = site.path().join("library/plans/elisa.toml");
+    let text = std::fs::read_to_string(&plan).unwrap().replacen(
+        "therapist = \"María Jesús\"",
+        "therapist = \"María Jesús\"\nreminder_time = \"07:30\"",
+        1,
+    );
+    std::fs::write(&plan, text).unwrap();
+    build(site.path()).unwrap();
+    let dir = packet_for(site.path(), "Elisa", "2026-11-26");
+    let cover = html(&dir.join("index.html"));
+    assert_eq!(cover.select(&sel("a[href='reminders.ics']")).count(), 1);
+    let lines = calendar_lines(&dir.join("reminders.ics"));
+    assert_eq!(lines.first().map(String::as_str), Some("BEGIN:VCALENDAR"));
+    assert_eq!(lines.iter().filter(|l| *l == "BEGIN:VEVENT").count(), 2, "one daily task and the next session");
+    assert!(lines.contains(&"DTSTART:20261126T073000".to_string()), "{lines:?}");
+    assert!(lines.contains(&"RRULE:FREQ=DAILY;UNTIL=20261202T235959".to_string()), "{lines:?}");
+    assert!(lines.contains(&"SUMMARY:Registro de prueba".to_string()));
+    assert!(lines.contains(&"DTSTART;VALUE=DATE:20261203".to_string()));
+    // The reading guide is done per situation: no daily reminder for it.
+    assert!(!lines.iter().any(|l| l.contains("Guía de lectura")));
+
+    // A time that is not a time is an error with its line.
+    let text = std::fs::read_to_string(&plan).unwrap().replacen("\"07:30\"", "\"7 pm\"", 1);
+    std::fs::write(&plan, text).unwrap();
+    let error = build(site.path()).unwrap_err().to_string();
+    assert!(error.contains("not a time of day") && error.contains("library/plans/elisa.toml:4:"), "{error}");
+}

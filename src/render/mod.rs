@@ -4,6 +4,7 @@
 //! templates are parsed once) and then turns view models into bytes without touching the disk.
 
 pub mod html;
+pub mod ics;
 pub mod pdf;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -325,6 +326,7 @@ fn render_packet(work: &Work<'_>, cx: &PacketContext<'_>) -> Result<PacketFiles,
         done.files.push(OutputFile::new(dir.join(format!("{}.html", task.id)), page));
     }
     done.files.push(OutputFile::new(dir.join("packet.md"), cx.pages.markdown(packet).map_err(one)?));
+    done.files.push(OutputFile::new(dir.join("reminders.ics"), ics::packet_calendar(packet)));
     if let Some(booklet) = work.booklet {
         done.files.push(OutputFile::new(dir.join("booklet.html"), cx.pages.booklet(booklet).map_err(one)?));
     }

@@ -58,6 +58,8 @@ pub struct Packet {
     pub perfectionism: bool,
     /// Whether this packet comes with the end-of-therapy booklet.
     pub booklet: bool,
+    /// When daily reminders ring, "HH:MM".
+    pub reminder_time: String,
 }
 
 /// A date, machine- and human-readable.
@@ -231,6 +233,11 @@ fn resolve_packet(
         t: ids.strings.for_language(&lang),
         perfectionism: plan.perfectionism,
         booklet: false,
+        reminder_time: plan
+            .reminder_time
+            .as_ref()
+            .or(clinic.reminder_time.as_ref())
+            .map_or_else(|| "20:00".to_string(), |t| t.get_ref().clone()),
         lang,
     }
 }

@@ -65,6 +65,7 @@ fn check_clinic(site: &Site, diags: &mut Diagnostics) {
                 .help("e.g. languages = [\"es\", \"en\", \"ca\"]"),
         );
     }
+    check_time(src, clinic.reminder_time.as_ref(), diags);
     let default = &clinic.default_language;
     if !known.contains(default.get_ref().as_str()) {
         diags.push(
@@ -297,6 +298,7 @@ fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags
     }
     check_plain_text(src, &value.name, "name", NAME_LIMIT, diags);
     check_plain_text(src, &value.therapist, "therapist", NAME_LIMIT, diags);
+    check_time(src, value.reminder_time.as_ref(), diags);
     if let Some(password) = &value.password
         && password.get_ref().chars().count() < 12
     {
@@ -458,6 +460,17 @@ fn check_length_and_controls(
         diags.push(
             src.error_at(span, format!("`{key}` contains the control character U+{:04X}", u32::from(c)))
                 .help("remove it: it cannot be printed (escapes like \\u0000 in TOML strings produce these)"),
+        );
+    }
+}
+
+/// A reminder time must be "HH:MM" on a 24-hour clock.
+pub(crate) fn check_time(src: &SourceFile, time: Option<&Spanned<String>>, diags: &mut Diagnostics) {
+    let Some(time) = time else { return };
+    if chrono::NaiveTime::parse_from_str(time.get_ref(), "%H:%M").is_err() {
+        diags.push(
+            src.error_at(time.span(), "not a time of day")
+                .help("write it as \"HH:MM\" on a 24-hour clock, e.g. \"20:00\""),
         );
     }
 }
