@@ -276,6 +276,9 @@ pub struct Plan {
     /// Every sheet in the "designed with errors" variant, for perfectionist patients.
     #[serde(default)]
     pub perfectionism: bool,
+    /// Larger type on every sheet and page, for patients who need it.
+    #[serde(default)]
+    pub large_print: bool,
     /// Publish this patient's packets encrypted, with a strong passphrase tarea makes up.
     #[serde(default)]
     pub encrypt: bool,

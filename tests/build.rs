@@ -228,3 +228,26 @@ fn each_packet_has_reminders_for_its_daily_tasks_and_the_next_session() {
     let error = build(site.path()).unwrap_err().to_string();
     assert!(error.contains("not a time of day") && error.contains("library/plans/elisa.toml:4:"), "{error}");
 }
+
+#[test]
+fn large_print_makes_every_sheet_larger() {
+    let site = fixture("small");
+    build(site.path()).unwrap();
+    // Rows of the table on the first sheet page: each has one "/10" intensity cell.
+    let rows = |root: &std::path::Path| {
+        pdf_pages(&packet_for(root, "Tom", "2026-11-27").join("packet.pdf"))[1].matches("/10").count()
+    };
+    let normal = rows(site.path());
+    let plan = site.path().join("library/plans/tom.toml");
+    let text = std::fs::read_to_string(&plan).unwrap().replacen(
+        "therapist = \"Laura\"",
+        "therapist = \"Laura\"\nlarge_print = true",
+        1,
+    );
+    std::fs::write(&plan, text).unwrap();
+    build(site.path()).unwrap();
+    let dir = packet_for(site.path(), "Tom", "2026-11-27");
+    assert!(rows(site.path()) < normal, "{normal} rows fitted before, {} now", rows(site.path()));
+    let page = html(&dir.join("record.html"));
+    assert_eq!(page.select(&sel("body.large-print")).count(), 1);
+}

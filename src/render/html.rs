@@ -78,6 +78,7 @@ impl PageRenderer {
         context.insert("t", &packet.t);
         context.insert("lang", &packet.lang);
         context.insert("assets", "../assets");
+        context.insert("large_print", &packet.large_print);
         context
     }
 

@@ -60,6 +60,8 @@ pub struct Packet {
     pub booklet: bool,
     /// When daily reminders ring, "HH:MM".
     pub reminder_time: String,
+    /// Larger type on every sheet and page.
+    pub large_print: bool,
 }
 
 /// A date, machine- and human-readable.
@@ -233,6 +235,7 @@ fn resolve_packet(
         t: ids.strings.for_language(&lang),
         perfectionism: plan.perfectionism,
         booklet: false,
+        large_print: plan.large_print,
         reminder_time: plan
             .reminder_time
             .as_ref()
