@@ -5,11 +5,11 @@
 //! run shows everything. Later stages may assume what is checked here.
 
 mod course;
+mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use toml::Spanned;
 use toml::value::Datetime;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -17,6 +17,10 @@ use crate::i18n::LANGUAGES;
 use crate::load::{Loaded, Site, SourceFile};
 use crate::model::{FieldType, Homework, Localized, ParamType, Plan, Task};
 use crate::params;
+use text::{
+    LIST_LIMIT, NAME_LIMIT, NOTE_LIMIT, PARAM_LIMIT, Texts, check_date, check_length_and_controls, check_plain_text,
+    check_time,
+};
 
 /// Checks a loaded site, recording every problem in `diags`.
 pub fn validate_site(site: &Site, diags: &mut Diagnostics) {
@@ -245,47 +249,6 @@ fn check_placeholders(hw: &Loaded<Homework>, diags: &mut Diagnostics) {
     }
 }
 
-/// Checks that localized texts exist in the languages they are read in.
-struct Texts<'a> {
-    src: &'a SourceFile,
-    clinic_languages: &'a [&'a str],
-    users: &'a BTreeMap<String, Vec<&'a str>>,
-}
-
-impl Texts<'_> {
-    fn check(&self, text: &Localized, what: &str, diags: &mut Diagnostics) {
-        let present = text.get_ref();
-        for lang in present.keys().filter(|l| !LANGUAGES.contains(&l.as_str())) {
-            diags.push(
-                self.src
-                    .error_at(text.span(), format!("`{what}` has a text in `{lang}`, a language tarea does not speak"))
-                    .help(format!("the languages are {}; check the spelling", LANGUAGES.join(", ")))
-                    .warning(),
-            );
-        }
-        let mut wanted: BTreeSet<&str> = self.clinic_languages.iter().copied().collect();
-        wanted.extend(self.users.keys().map(String::as_str));
-        for value in present.values() {
-            check_length_and_controls(self.src, text.span(), value, (what, TEXT_LIMIT), true, diags);
-        }
-        for lang in wanted {
-            if present.get(lang).is_some_and(|s| !s.trim().is_empty()) {
-                continue;
-            }
-            let message = format!("`{what}` has no `{lang}` text");
-            let d = self.src.error_at(text.span(), message);
-            match self.users.get(lang) {
-                Some(plans) => {
-                    diags.push(d.help(format!("add {lang} = \"…\": plan {} reads it in {lang}", plans.join(", "))))
-                }
-                None => {
-                    diags.push(d.help(format!("add {lang} = \"…\" (the clinic lists {lang} in languages)")).warning())
-                }
-            }
-        }
-    }
-}
-
 fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags: &mut Diagnostics) {
     let src = &plan.source;
     let value = &plan.value;
@@ -417,73 +380,6 @@ fn check_task_params(src: &SourceFile, task: &Task, hw: &Loaded<Homework>, diags
             )));
         }
     }
-}
-
-/// Longest name or therapist, in characters: a name is printed in headers and footers.
-const NAME_LIMIT: usize = 80;
-/// Longest homework text (a purpose, instructions), in characters.
-const TEXT_LIMIT: usize = 6000;
-/// Longest personal note, in characters: it has to fit on the sheet beside the table.
-const NOTE_LIMIT: usize = 3000;
-/// Longest param value, in characters, and most items in a list param.
-const PARAM_LIMIT: usize = 400;
-const LIST_LIMIT: usize = 40;
-
-/// A one-line text: present, not too long, and free of control characters.
-fn check_plain_text(src: &SourceFile, text: &Spanned<String>, key: &str, limit: usize, diags: &mut Diagnostics) {
-    let value = text.get_ref();
-    if value.trim().is_empty() {
-        diags
-            .push(src.error_at(text.span(), format!("`{key}` is empty")).help("write it as the sheets should show it"));
-    }
-    check_length_and_controls(src, text.span(), value, (key, limit), false, diags);
-}
-
-/// Reports a text longer than `limit` characters, or with control characters (line breaks and
-/// tabs only where `multiline`).
-fn check_length_and_controls(
-    src: &SourceFile,
-    span: std::ops::Range<usize>,
-    value: &str,
-    (key, limit): (&str, usize),
-    multiline: bool,
-    diags: &mut Diagnostics,
-) {
-    let count = value.chars().count();
-    if count > limit {
-        diags.push(
-            src.error_at(span.clone(), format!("`{key}` is {count} characters long; at most {limit} fit on a sheet"))
-                .help("shorten it"),
-        );
-    }
-    if let Some(c) = value.chars().find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\t' | '\r'))) {
-        diags.push(
-            src.error_at(span, format!("`{key}` contains the control character U+{:04X}", u32::from(c)))
-                .help("remove it: it cannot be printed (escapes like \\u0000 in TOML strings produce these)"),
-        );
-    }
-}
-
-/// A reminder time must be "HH:MM" on a 24-hour clock.
-pub(crate) fn check_time(src: &SourceFile, time: Option<&Spanned<String>>, diags: &mut Diagnostics) {
-    let Some(time) = time else { return };
-    if chrono::NaiveTime::parse_from_str(time.get_ref(), "%H:%M").is_err() {
-        diags.push(
-            src.error_at(time.span(), "not a time of day")
-                .help("write it as \"HH:MM\" on a 24-hour clock, e.g. \"20:00\""),
-        );
-    }
-}
-
-fn check_date(src: &SourceFile, value: &Spanned<Datetime>, key: &str, diags: &mut Diagnostics) -> Option<NaiveDate> {
-    let date = plain_date(value.get_ref());
-    if date.is_none() {
-        diags.push(
-            src.error_at(value.span(), format!("`{key}` must be a plain date"))
-                .help(format!("write it as {key} = 2026-11-26, without a time")),
-        );
-    }
-    date
 }
 
 /// The candidate nearest to `word` by edit distance, if it is close enough to be a typo.
