@@ -64,8 +64,6 @@ pub struct BuildReport {
     pub warnings: Vec<Diagnostic>,
     /// The secret file, when this build had to create it.
     pub created_secret: Option<PathBuf>,
-    /// Time spent in Typst's layout and PDF export, summed over threads.
-    pub typst: Duration,
     /// Wall-clock time of the whole build.
     pub elapsed: Duration,
 }
@@ -139,7 +137,6 @@ pub fn build_with(
         removed: written.removed,
         warnings: diags.into_result().unwrap_or_default(),
         created_secret,
-        typst: rendered.typst,
         elapsed: started.elapsed(),
     })
 }
@@ -162,17 +159,7 @@ fn render_prepared(
 ) -> (usize, render::Rendered) {
     let RenderScope { filter, previous, out, spool } = *scope;
     let Prepared { site, templates, strings, pages } = prepared;
-    let mut resolved = resolve::resolve_site(site, strings, secret);
-    if filter.encrypt_all {
-        for link in resolved.links.iter_mut().filter(|l| l.password.is_none()) {
-            link.password = Some(secret.passphrase(&link.patient_id));
-        }
-        for patient in &mut resolved.patients {
-            for link in patient.packets.iter_mut().filter(|l| l.password.is_none()) {
-                link.password = Some(secret.passphrase(&link.patient_id));
-            }
-        }
-    }
+    let resolved = resolve::resolve_site(site, strings, secret, filter.encrypt_all);
     let clinic = &site.clinic.value;
     let lang = clinic.default_language.get_ref();
     let t = strings.for_language(lang);
@@ -204,7 +191,7 @@ pub fn emit_typst(root: &std::path::Path, dir: &std::path::Path, filter: &BuildF
     let mut diags = Diagnostics::default();
     let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
     let secret = token::load_secret(root)?.unwrap_or_else(|| token::Secret::from_bytes(b"tarea emit: no secret yet"));
-    let resolved = resolve::resolve_site(&prepared.site, &prepared.strings, &secret);
+    let resolved = resolve::resolve_site(&prepared.site, &prepared.strings, &secret, filter.encrypt_all);
     let keep = |l: &resolve::PacketLink| {
         filter.patient.as_deref().is_none_or(|p| p == l.patient_id)
             && filter.session.is_none_or(|d| d.to_string() == l.date)
@@ -299,7 +286,7 @@ pub fn list(root: &std::path::Path) -> Result<Vec<resolve::PacketLink>> {
     let mut diags = Diagnostics::default();
     let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
     let (secret, _) = token::load_or_create_secret(root)?;
-    Ok(resolve::resolve_site(&prepared.site, &prepared.strings, &secret).links)
+    Ok(resolve::resolve_site(&prepared.site, &prepared.strings, &secret, false).links)
 }
 
 fn find_plan<'a>(site: &'a load::Site, patient: &str) -> Result<&'a load::Loaded<model::Plan>> {

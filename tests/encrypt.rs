@@ -91,3 +91,21 @@ fn encrypted_builds_are_reproducible_too() {
     build(site.path()).unwrap();
     assert!(snapshot(&site.path().join("out")) == once);
 }
+
+#[test]
+fn build_encrypt_seals_every_packet_and_lists_every_password() {
+    let site = fixture("small");
+    let options = tarea::BuildOptions { root: site.path().to_path_buf(), out: site.path().join("out") };
+    let filter = tarea::BuildFilter { encrypt_all: true, ..Default::default() };
+    tarea::build_with(&options, &filter, None).unwrap();
+    for dir in packet_dirs(site.path()) {
+        let names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        assert_eq!(names, ["index.html"], "{} is not sealed", dir.display());
+    }
+    let index = html(&site.path().join("out/private/index.html"));
+    let passwords = texts(&index, "code.password");
+    assert_eq!(passwords.len(), packet_dirs(site.path()).len(), "the summary table shows each packet's password");
+    let csv = std::fs::read_to_string(site.path().join("out/private/links.csv")).unwrap();
+    assert!(csv.lines().skip(1).all(|l| l.rsplit(',').next().unwrap().trim_matches('"').len() == 24), "{csv}");
+}

@@ -9,7 +9,6 @@ pub mod pdf;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use crate::cache::{self, Cache, Entry, PacketInputs};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -111,8 +110,6 @@ pub struct Rendered {
     pub pages: usize,
     /// Packets rendered (the others were kept).
     pub packets: usize,
-    /// Time spent in Typst (layout and PDF export), summed over threads.
-    pub typst: Duration,
     /// The cache to save with the output.
     pub cache: Cache,
 }
@@ -196,14 +193,13 @@ pub fn render_site(
     if let Some(progress) = progress {
         progress.start(work.len());
     }
-    let (mut page_count, mut typst) = (0, Duration::ZERO);
+    let mut page_count = 0;
     for batch in work.chunks(EVICT_EVERY) {
         let results = in_parallel(batch, |w| render_packet(w, &context));
         for (w, result) in batch.iter().zip(results) {
             match result {
                 Ok(done) => {
                     page_count += done.pages;
-                    typst += done.typst;
                     problems.extend(done.warnings);
                     let paths: Vec<PathBuf> = done.files.iter().map(|f| f.path.clone()).collect();
                     next.packets.insert(w.packet.token.clone(), Entry { key: w.key.clone(), files: paths.clone() });
@@ -225,7 +221,7 @@ pub fn render_site(
     }
     let mut seen = std::collections::HashSet::new();
     diags.extend(problems.into_iter().filter(|d| seen.insert(d.to_string())));
-    Rendered { files, kept, spooled, pages: page_count, packets: work.len(), typst, cache: next }
+    Rendered { files, kept, spooled, pages: page_count, packets: work.len(), cache: next }
 }
 
 /// Runs `f` over `items` on one worker per core, each taking the next item when free, and returns
@@ -309,7 +305,6 @@ struct PacketContext<'a> {
 struct PacketFiles {
     files: Vec<OutputFile>,
     pages: usize,
-    typst: Duration,
     warnings: Vec<Diagnostic>,
 }
 
@@ -318,7 +313,7 @@ struct PacketFiles {
 fn render_packet(work: &Work<'_>, cx: &PacketContext<'_>) -> Result<PacketFiles, Vec<Diagnostic>> {
     let packet = work.packet;
     let dir = Path::new("public").join(&packet.token);
-    let mut done = PacketFiles { files: Vec::new(), pages: 0, typst: Duration::ZERO, warnings: Vec::new() };
+    let mut done = PacketFiles { files: Vec::new(), pages: 0, warnings: Vec::new() };
     let one = |d: Diagnostic| vec![d];
     done.files.push(OutputFile::new(dir.join("index.html"), cx.pages.cover(packet).map_err(one)?));
     for task in &packet.tasks {
@@ -331,12 +326,10 @@ fn render_packet(work: &Work<'_>, cx: &PacketContext<'_>) -> Result<PacketFiles,
         done.files.push(OutputFile::new(dir.join("booklet.html"), cx.pages.booklet(booklet).map_err(one)?));
     }
     if let Some(pdf) = cx.pdf {
-        let started = Instant::now();
         let mut documents = vec![("packet.pdf", pdf.packet(packet)?)];
         if let Some(booklet) = work.booklet {
             documents.push(("booklet.pdf", pdf.booklet(booklet)?));
         }
-        done.typst = started.elapsed();
         for (name, document) in documents {
             done.pages += document.pages;
             done.warnings.extend(document.warnings);

@@ -140,9 +140,10 @@ pub struct Resolved {
     pub patients: Vec<PatientSummary>,
 }
 
-/// Resolves every session of every plan into a packet, plus the private side. Assumes the site
-/// validated.
-pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret) -> Resolved {
+/// Resolves every session of every plan into a packet, plus the private side. `encrypt_all`
+/// seals every packet (`build --encrypt`), not only those the plans or the clinic ask for.
+/// Assumes the site validated.
+pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret, encrypt_all: bool) -> Resolved {
     let mut all = Resolved {
         packets: Vec::new(),
         links: Vec::new(),
@@ -173,7 +174,7 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret) -> Resolved
                 token: packet.token.clone(),
                 url: packet.url.clone(),
                 tasks: packet.tasks.iter().map(|t| t.title.clone()).collect(),
-                password: password(site, plan, secret),
+                password: password(site, plan, secret, encrypt_all),
             });
             all.packets.push(packet);
         }
@@ -186,10 +187,10 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret) -> Resolved
 
 /// The password of a patient's packets: the plan's own, or a strong one made up from the site
 /// secret when the plan or the clinic asks for encryption.
-fn password(site: &Site, plan: &Loaded<Plan>, secret: &Secret) -> Option<String> {
+fn password(site: &Site, plan: &Loaded<Plan>, secret: &Secret, encrypt_all: bool) -> Option<String> {
     match &plan.value.password {
         Some(password) => Some(password.get_ref().clone()),
-        None if plan.value.encrypt || site.clinic.value.encrypt => Some(secret.passphrase(&plan.id)),
+        None if encrypt_all || plan.value.encrypt || site.clinic.value.encrypt => Some(secret.passphrase(&plan.id)),
         None => None,
     }
 }
