@@ -251,3 +251,27 @@ fn large_print_makes_every_sheet_larger() {
     let page = html(&dir.join("record.html"));
     assert_eq!(page.select(&sel("body.large-print")).count(), 1);
 }
+
+#[test]
+fn a_days_rows_stay_together_on_one_page() {
+    let days = ["Dj. ", "Dv. ", "Ds. ", "Dg. ", "Dl. ", "Dt. ", "Dc. "];
+    // Notes of different lengths move where the page breaks fall in the table.
+    for lines in [0, 2, 4, 6, 8, 10] {
+        let site = fixture("small");
+        let plan = site.path().join("library/plans/marta.toml");
+        let note = vec!["Una línia de nota per moure la taula."; lines].join("\\n");
+        let text = std::fs::read_to_string(&plan)
+            .unwrap()
+            .replacen("next = 2026-11-30", "next = 2026-12-10", 1)
+            .replacen("level = 3", &format!("level = 3\nnote = \"{note}x\""), 1);
+        std::fs::write(&plan, text).unwrap();
+        build(site.path()).unwrap();
+        let pages = pdf_pages(&packet_for(site.path(), "Marta", "2026-11-26").join("packet.pdf"));
+        for page in pages.iter().filter(|p| p.contains("/10")) {
+            // Two rows a day, one intensity cell a row, the date once above its rows: a day split
+            // across pages leaves rows on a page without their date.
+            let labels: usize = days.iter().map(|d| page.matches(d).count()).sum();
+            assert_eq!(page.matches("/10").count(), 2 * labels, "note of {lines} lines: a day was split: {page}");
+        }
+    }
+}
