@@ -5,6 +5,7 @@
 //! library → packet view models) → [`render`] (HTML, Markdown, PDF) → [`write`] (all or nothing).
 //! Problems from every stage are collected in one [`Diagnostics`] and reported together.
 
+pub mod answers;
 pub mod cache;
 pub mod course;
 pub mod diagnostic;

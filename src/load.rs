@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use walkdir::WalkDir;
 
+use crate::answers::AnswerFile;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::{Clinic, Homework, Plan};
 
@@ -51,6 +52,9 @@ pub struct Site {
     pub homework: BTreeMap<String, Loaded<Homework>>,
     /// `library/plans/**/*.toml`, by patient id.
     pub plans: BTreeMap<String, Loaded<Plan>>,
+    /// `library/answers/<patient id>/<session date>.json`: what patients filled in online and the
+    /// therapist imported, by patient id, then session date (`2026-11-26`).
+    pub answers: BTreeMap<String, BTreeMap<String, AnswerFile>>,
 }
 
 /// Reads the site at `root`. Returns `None` when not even `clinic.toml` could be read; every
@@ -70,7 +74,67 @@ pub fn load_site(root: &Path, diags: &mut Diagnostics) -> Option<Site> {
     let clinic = load_file::<Clinic>(root, &library.join("clinic.toml"), diags).unwrap_or_else(stand_in_clinic);
     let homework = load_folder(root, &library.join("homework"), diags);
     let plans = load_folder(root, &library.join("plans"), diags);
-    Some(Site { root: root.to_path_buf(), clinic, homework, plans })
+    let answers = load_answers(root, &library.join(ANSWERS), diags);
+    Some(Site { root: root.to_path_buf(), clinic, homework, plans, answers })
+}
+
+/// The folder under `library/` that `tarea import` keeps answers in.
+pub const ANSWERS: &str = "answers";
+
+/// Reads every imported answer file: `<dir>/<patient id>/<yyyy-mm-dd>.json`. Other files are
+/// left alone; a file that does not parse is reported at its line and column.
+fn load_answers(
+    root: &Path,
+    dir: &Path,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, BTreeMap<String, AnswerFile>> {
+    let mut found: BTreeMap<String, BTreeMap<String, AnswerFile>> = BTreeMap::new();
+    let Ok(patients) = std::fs::read_dir(dir) else { return found };
+    let mut paths: Vec<PathBuf> = patients
+        .flatten()
+        .filter(|p| p.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|p| std::fs::read_dir(p.path()).ok())
+        .flat_map(|files| files.flatten().map(|f| f.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file() && !p.is_symlink())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let shown = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+        let patient = path.parent().and_then(Path::file_name).and_then(|s| s.to_str()).unwrap_or_default();
+        let date = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) => {
+                diags.push(Diagnostic::error(Some(&shown), format!("cannot read file: {e}")));
+                continue;
+            }
+        };
+        match serde_json::from_str::<AnswerFile>(&text) {
+            Ok(file) => {
+                found.entry(patient.to_string()).or_default().insert(date.to_string(), file);
+            }
+            Err(e) => {
+                let offset = line_column_offset(&text, e.line(), e.column());
+                let source = SourceFile { path: shown, text };
+                diags.push(
+                    source
+                        .error_at(offset..offset, format!("not a tarea answer file: {e}"))
+                        .help("import the file the patient downloaded again with `tarea import`"),
+                );
+            }
+        }
+    }
+    found
+}
+
+/// The byte offset of a 1-based line and column (as serde_json reports them).
+fn line_column_offset(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let mut offset = (start + column.saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 /// Every language and default settings, used only to go on checking when clinic.toml is broken.

@@ -1,0 +1,185 @@
+//! A packet's online form and the answers a patient brings back from it.
+//!
+//! Every blank of a printed sheet is also a form field on its HTML page. A field is named by a
+//! key built here and nowhere else (the HTML layouts follow the same scheme, and a test holds them
+//! to it): `task/row/column` for a table cell, `task/s/column` for a section, `task/<earlier
+//! task>/column` for a review question, `task/day/2026-11-27` for a day's tick, `task/likely` and
+//! `task/reflection` for the lines every sheet ends with. The browser keeps the answers in
+//! `localStorage` and downloads them as an [`AnswerFile`]; `tarea import` checks that file against
+//! the packet it names (by token) and keeps it under `library/answers/`, on the private side.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::resolve::{Packet, TaskView};
+
+/// The `format` of an answer file.
+pub const FORMAT: &str = "tarea-answers";
+/// The answer-file version this tarea writes and reads.
+pub const VERSION: u32 = 1;
+/// The longest answer kept, in characters (as long as a therapist's note).
+pub const MAX_ANSWER: usize = 3000;
+
+/// What "Download my answers" saves: one packet's answers, keyed by field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerFile {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`].
+    pub version: u32,
+    /// The packet's public folder name.
+    pub token: String,
+    /// When the browser last saved, as it reported it (not trusted, only shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved: Option<String>,
+    /// Field key → what the patient wrote (`"true"` for a ticked box).
+    pub answers: BTreeMap<String, String>,
+}
+
+/// One field of a packet's form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Its key.
+    pub key: String,
+    /// `text`, `scale`, `percent`, `check`, `date` or `time`.
+    pub kind: &'static str,
+    /// A scale's lowest value.
+    pub min: i64,
+    /// A scale's highest value.
+    pub max: i64,
+}
+
+/// A table cell's key; `row` counts the task's rows from 0 across its days.
+pub fn cell_key(task: &str, row: usize, column: &str) -> String {
+    format!("{task}/{row}/{column}")
+}
+
+/// A section's key; `item` is `s`, or the earlier task a review question is about.
+pub fn section_key(task: &str, item: &str, column: &str) -> String {
+    format!("{task}/{item}/{column}")
+}
+
+/// The key of a day's "done" tick.
+pub fn day_key(task: &str, iso: &str) -> String {
+    format!("{task}/day/{iso}")
+}
+
+/// Every field of a packet's form, in page order.
+pub fn fields(packet: &Packet) -> Vec<Field> {
+    packet.tasks.iter().flat_map(task_fields).collect()
+}
+
+/// The fields of one task's page.
+fn task_fields(task: &TaskView) -> Vec<Field> {
+    let field = |key: String, kind: &'static str, min: i64, max: i64| Field { key, kind, min, max };
+    let mut out = Vec::new();
+    out.push(field(format!("{}/likely", task.id), "percent", 0, 100));
+    if task.layout == "table" {
+        let rows: usize = task.blocks.iter().map(|b| b.rows as usize).sum();
+        for row in 0..rows {
+            for c in &task.columns {
+                out.push(field(cell_key(&task.id, row, &c.id), c.kind, c.min, c.max));
+            }
+        }
+    } else {
+        let items: Vec<&str> = if task.history.is_empty() {
+            vec!["s"]
+        } else {
+            task.history.iter().map(|h| h.id.as_str()).collect()
+        };
+        for item in items {
+            for c in &task.columns {
+                out.push(field(section_key(&task.id, item, &c.id), c.kind, c.min, c.max));
+            }
+        }
+    }
+    if task.kind == "self-designed" {
+        out.extend(task.days.iter().map(|d| field(day_key(&task.id, &d.iso), "check", 0, 1)));
+    }
+    out.push(field(format!("{}/reflection", task.id), "text", 0, 0));
+    out
+}
+
+/// Why `value` does not fit `field`, if it does not.
+pub fn check_value(field: &Field, value: &str) -> Result<(), String> {
+    if value.chars().count() > MAX_ANSWER {
+        return Err(format!("is longer than {MAX_ANSWER} characters"));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err("holds control characters".into());
+    }
+    let number = |min: i64, max: i64| match value.trim().parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(()),
+        _ => Err(format!("should be a whole number from {min} to {max}, not \"{}\"", short(value))),
+    };
+    match field.kind {
+        "scale" | "percent" => number(field.min, field.max),
+        "check" if value == "true" || value == "false" => Ok(()),
+        "check" => Err(format!("should be true or false, not \"{}\"", short(value))),
+        "date" if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() => Ok(()),
+        "date" => Err(format!("should be a date like 2026-11-27, not \"{}\"", short(value))),
+        "time" if chrono::NaiveTime::parse_from_str(value, "%H:%M").is_ok() => Ok(()),
+        "time" => Err(format!("should be a time like 20:30, not \"{}\"", short(value))),
+        _ => Ok(()),
+    }
+}
+
+/// Every problem of an answer file, checked against the packet its token names.
+pub fn problems(file: &AnswerFile, packet: &Packet) -> Vec<String> {
+    let mut out = Vec::new();
+    if file.format != FORMAT {
+        out.push(format!("\"format\" should be \"{FORMAT}\", not \"{}\"", short(&file.format)));
+    }
+    if file.version != VERSION {
+        out.push(format!("\"version\" {} is not one this tarea reads (it reads {VERSION})", file.version));
+    }
+    let all = fields(packet);
+    let known: BTreeMap<&str, &Field> = all.iter().map(|f| (f.key.as_str(), f)).collect();
+    for (key, value) in &file.answers {
+        match known.get(key.as_str()) {
+            None => out.push(format!("answer \"{}\" is not a field of this packet", short(key))),
+            Some(field) => {
+                if let Err(why) = check_value(field, value) {
+                    out.push(format!("answer \"{key}\" {why}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// At most 40 characters of `text`, for a message.
+fn short(text: &str) -> String {
+    let mut cut: String = text.chars().filter(|c| !c.is_control()).take(40).collect();
+    if text.chars().count() > 40 {
+        cut.push('…');
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(kind: &'static str) -> Field {
+        Field { key: "k".into(), kind, min: 0, max: 10 }
+    }
+
+    #[test]
+    fn values_are_checked_by_kind() {
+        assert!(check_value(&field("scale"), "7").is_ok());
+        assert!(check_value(&field("scale"), "11").is_err());
+        assert!(check_value(&field("scale"), "seven").is_err());
+        assert!(check_value(&field("check"), "true").is_ok());
+        assert!(check_value(&field("check"), "yes").is_err());
+        assert!(check_value(&field("date"), "2026-11-27").is_ok());
+        assert!(check_value(&field("date"), "27/11").is_err());
+        assert!(check_value(&field("time"), "20:30").is_ok());
+        assert!(check_value(&field("time"), "8pm").is_err());
+        assert!(check_value(&field("text"), "line one\nline two").is_ok());
+        assert!(check_value(&field("text"), "bell\u{7}").is_err());
+        assert!(check_value(&field("text"), &"x".repeat(MAX_ANSWER + 1)).is_err());
+    }
+}
