@@ -84,11 +84,8 @@ fn task_fields(task: &TaskView) -> Vec<Field> {
             }
         }
     } else {
-        let items: Vec<&str> = if task.history.is_empty() {
-            vec!["s"]
-        } else {
-            task.history.iter().map(|h| h.id.as_str()).collect()
-        };
+        let items: Vec<&str> =
+            if task.history.is_empty() { vec!["s"] } else { task.history.iter().map(|h| h.id.as_str()).collect() };
         for item in items {
             for c in &task.columns {
                 out.push(field(section_key(&task.id, item, &c.id), c.kind, c.min, c.max));

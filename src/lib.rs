@@ -10,10 +10,12 @@ pub mod cache;
 pub mod course;
 pub mod diagnostic;
 pub mod i18n;
+pub mod import;
 pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod params;
+pub mod qr;
 pub mod render;
 pub mod resolve;
 pub mod scaffold;
@@ -280,6 +282,27 @@ pub fn new_session(root: &std::path::Path, patient: &str, date: Option<chrono::N
     let path = root.join("library/plans").join(format!("{patient}.toml"));
     scaffold::append_session(&path, &block)?;
     Ok(path)
+}
+
+/// `tarea import`: checks the answer files patients downloaded (or folders of them) against their
+/// packets and keeps them under `library/answers/`; nothing is written if any file has a problem.
+pub fn import_answers(root: &std::path::Path, paths: &[PathBuf]) -> Result<Vec<import::Imported>> {
+    let packets = packets(root)?;
+    import::import(root, paths, &packets)
+}
+
+/// Every packet of the site as its layouts see it, with its private-index link.
+pub fn packets(root: &std::path::Path) -> Result<Vec<(resolve::Packet, resolve::PacketLink)>> {
+    let mut diags = Diagnostics::default();
+    let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
+    let secret = token::load_secret(root)?.with_context(|| {
+        format!(
+            "{} has no secret yet, so no packet was ever published from it: run `tarea build` first",
+            root.display()
+        )
+    })?;
+    let resolved = resolve::resolve_site(&prepared.site, &prepared.strings, &secret, false);
+    Ok(resolved.packets.into_iter().zip(resolved.links).collect())
 }
 
 /// Every packet's link, as `tarea list` shows them.

@@ -83,11 +83,7 @@ pub const ANSWERS: &str = "answers";
 
 /// Reads every imported answer file: `<dir>/<patient id>/<yyyy-mm-dd>.json`. Other files are
 /// left alone; a file that does not parse is reported at its line and column.
-fn load_answers(
-    root: &Path,
-    dir: &Path,
-    diags: &mut Diagnostics,
-) -> BTreeMap<String, BTreeMap<String, AnswerFile>> {
+fn load_answers(root: &Path, dir: &Path, diags: &mut Diagnostics) -> BTreeMap<String, BTreeMap<String, AnswerFile>> {
     let mut found: BTreeMap<String, BTreeMap<String, AnswerFile>> = BTreeMap::new();
     let Ok(patients) = std::fs::read_dir(dir) else { return found };
     let mut paths: Vec<PathBuf> = patients
@@ -128,7 +124,7 @@ fn load_answers(
 }
 
 /// The byte offset of a 1-based line and column (as serde_json reports them).
-fn line_column_offset(text: &str, line: usize, column: usize) -> usize {
+pub(crate) fn line_column_offset(text: &str, line: usize, column: usize) -> usize {
     let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
     let mut offset = (start + column.saturating_sub(1)).min(text.len());
     while !text.is_char_boundary(offset) {

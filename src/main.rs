@@ -88,6 +88,19 @@ enum Command {
         #[arg(long, default_value_t = 1111)]
         port: u16,
     },
+    /// Record the answers patients filled in online (the .json files from "Download my answers", or
+    /// folders of them) on the therapist's side, then rebuild so their copies show them.
+    Import {
+        /// Answer files, or folders holding them.
+        #[arg(required = true, value_name = "ANSWERS")]
+        paths: Vec<PathBuf>,
+        /// The site folder (holding library/ and templates/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Only record the answers; do not rebuild.
+        #[arg(long)]
+        no_build: bool,
+    },
     /// List the patients, their sessions and their packet links.
     List {
         /// The site folder (holding library/ and templates/).
@@ -240,6 +253,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print_report(&report, &out, quiet, verbose);
         }
         Command::Serve { root, port } => tarea::serve::serve(&tarea::serve::ServeOptions { root, port, ready: None })?,
+        Command::Import { paths, root, no_build } => {
+            for i in tarea::import_answers(&root, &paths)? {
+                println!(
+                    "{} ({}), session {}: {} answers, {} new or changed → {}",
+                    i.patient,
+                    i.patient_id,
+                    i.date,
+                    i.answers,
+                    i.changed,
+                    i.path.display()
+                );
+            }
+            if !no_build {
+                let out = root.join("out");
+                let report = tarea::build(&tarea::BuildOptions { root, out: out.clone() })?;
+                print_report(&report, &out, false, false);
+            }
+        }
         Command::List { root, json } => {
             let links = tarea::list(&root)?;
             if json {

@@ -267,7 +267,8 @@ fn a_days_rows_stay_together_on_one_page() {
         std::fs::write(&plan, text).unwrap();
         build(site.path()).unwrap();
         let pages = pdf_pages(&packet_for(site.path(), "Marta", "2026-11-26").join("packet.pdf"));
-        for page in pages.iter().filter(|p| p.contains("/10")) {
+        // The cover is left out: its link (…/deberes/<token>/) can hold "/10" too.
+        for page in pages.iter().skip(1).filter(|p| p.contains("/10")) {
             // Two rows a day, one intensity cell a row, the date once above its rows: a day split
             // across pages leaves rows on a page without their date.
             let labels: usize = days.iter().map(|d| page.matches(d).count()).sum();

@@ -208,3 +208,29 @@ fn a_review_of_a_task_not_given_last_time_is_an_error() {
     assert!(stderr.contains("unknown variant `half`"), "{stderr}");
     assert!(stderr.contains("--> library/plans/ana.toml:"), "{stderr}");
 }
+
+#[test]
+fn large_print_makes_the_booklet_larger_too() {
+    let site = fixture("course");
+    build(site.path()).unwrap();
+    // The size of most of the booklet's text: the body size, whatever headings do.
+    let body_size = |root: &Path| {
+        let doc = lopdf::Document::load(packet_for(root, "Ana", "2027-02-08").join("booklet.pdf")).unwrap();
+        let mut counts: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
+        for (_, page) in doc.get_pages() {
+            for op in doc.get_and_decode_page_content(page).unwrap().operations {
+                if op.operator == "Tf" {
+                    *counts.entry((op.operands[1].as_float().unwrap() * 10.0).round() as i64).or_default() += 1;
+                }
+            }
+        }
+        counts.into_iter().max_by_key(|(_, n)| *n).unwrap().0 as f32 / 10.0
+    };
+    let normal = body_size(site.path());
+    set_in_plan(site.path(), "ana.toml", "therapist = \"María Jesús\"", "large_print = true");
+    build(site.path()).unwrap();
+    let large = body_size(site.path());
+    assert!(large >= normal * 1.25, "body text {normal} pt before, {large} pt in large print");
+    let booklet = html(&packet_for(site.path(), "Ana", "2027-02-08").join("booklet.html"));
+    assert_eq!(booklet.select(&sel("body.large-print")).count(), 1);
+}

@@ -110,6 +110,7 @@ impl PageRenderer {
     pub fn booklet(&self, booklet: &Booklet) -> Result<String, Diagnostic> {
         let mut context = Context::new();
         context.insert("booklet", booklet);
+        context.insert("large_print", &booklet.large_print);
         context.insert("t", &booklet.t);
         context.insert("lang", &booklet.lang);
         context.insert("assets", "../assets");

@@ -11,12 +11,16 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
 mod booklet;
+mod charts;
 mod private;
 mod task;
+mod written;
 
 pub use booklet::Booklet;
-pub use private::{PatientSummary, TherapistCopy};
+pub use charts::{Chart, Series};
+pub use private::{OnlineAnswers, PatientSummary, TherapistCopy};
 pub use task::{ColumnView, HistoryItem, ParamView, RowBlock, TaskView};
+pub use written::{WrittenRow, WrittenSheet};
 
 use crate::course;
 use crate::i18n::{self, Strings};
@@ -50,6 +54,8 @@ pub struct Packet {
     pub next: Option<DateView>,
     /// The packet's public address.
     pub url: String,
+    /// The QR code of `url` printed on the cover: rows of `'1'` (dark) and `'0'` (light) modules.
+    pub qr: Option<Vec<String>>,
     /// The homework, in the order the plan gives it.
     pub tasks: Vec<TaskView>,
     /// Interface words in the packet's language.
@@ -161,7 +167,14 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret, encrypt_all
             let is_last = at + 1 == sessions.len();
             let has_review = packet.tasks.iter().any(|t| t.kind == Kind::Review.name());
             if is_last && has_review {
-                let source = booklet::BookletSource { site, plan: &plan.value, sessions: &sessions, strings };
+                let source = booklet::BookletSource {
+                    site,
+                    plan: &plan.value,
+                    sessions: &sessions,
+                    strings,
+                    earlier: &all.packets[first_link..],
+                    answers: site.answers.get(&plan.id),
+                };
                 all.booklets.push(booklet::resolve_booklet(&source, &packet));
                 packet.booklet = true;
             }
@@ -231,6 +244,7 @@ fn resolve_packet(
         paper: clinic.paper.name(),
         date: DateView::new(date, &lang),
         next: next.map(|n| DateView::new(n, &lang)),
+        qr: crate::qr::modules(&url),
         url,
         tasks,
         t: ids.strings.for_language(&lang),

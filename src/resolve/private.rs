@@ -1,16 +1,20 @@
 //! The therapist's side of a course: the copy of each session (the review block for its start,
 //! the assignments with tarea's proposed levels, the history of every task) and the per-patient
-//! summary of the private index. Therapist-only text (review notes, a plan's `[private]` table)
-//! appears here and nowhere else.
+//! summary of the private index, and charts of what the patient filled in online. Therapist-only
+//! text (review notes, a plan's `[private]` table) appears here and nowhere else.
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{DateView, Packet, PacketLink};
+use super::charts::{self, Chart, Span};
+use super::written::{self, WrittenSheet, WrittenWords};
+use super::{DateView, Days, Packet, PacketLink, task};
+use crate::answers;
 use crate::course;
 use crate::i18n::Strings;
 use crate::load::{Loaded, Site};
 use crate::model::{Plan, Session};
+use crate::validate::plain_date;
 
 /// One session's therapist copy.
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +47,24 @@ pub struct TherapistCopy {
     pub history: HistoryTable,
     /// The plan's `[private]` notes.
     pub private: Vec<KeyValue>,
+    /// What the patient filled in online for this session's packet, once imported.
+    pub answers: Option<OnlineAnswers>,
+}
+
+/// A packet's imported answers, as the therapist copy shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct OnlineAnswers {
+    /// How many of the packet's fields have an answer.
+    pub answered: usize,
+    /// How many fields the packet's form has.
+    pub fields: usize,
+    /// When the patient's browser last saved, as it reported it (a long date and time when it is
+    /// one, the text itself otherwise).
+    pub saved: Option<String>,
+    /// The ratings (scale and percent columns), one chart per homework and range.
+    pub charts: Vec<Chart>,
+    /// Everything answered, sheet by sheet, to read.
+    pub written: Vec<WrittenSheet>,
 }
 
 /// A reviewed task.
@@ -209,6 +231,49 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
         assigned,
         history: history_table(cx, cx.at + 1),
         private: private_notes(&cx.plan.value.private),
+        answers: online_answers(cx, packet),
+    }
+}
+
+/// The answers imported for session `cx.at`'s packet (`library/answers/<patient>/<date>.json`),
+/// counted and charted; `None` when there are none.
+fn online_answers(cx: &CopyContext<'_>, packet: &Packet) -> Option<OnlineAnswers> {
+    let (date, session) = cx.sessions[cx.at];
+    let file = cx.site.answers.get(&cx.plan.id)?.get(&date.to_string())?;
+    let fields = answers::fields(packet);
+    let filled = |f: &answers::Field| {
+        file.answers.get(&f.key).is_some_and(|v| !v.trim().is_empty() && (f.kind != "check" || v == "true"))
+    };
+    let answered = fields.iter().filter(|f| filled(f)).count();
+    // The copy speaks the clinic's language, the packet the patient's: the sheets are resolved
+    // again in the copy's language for the chart's titles, columns and dates.
+    let next = session.next.as_ref().and_then(|n| plain_date(n.get_ref()));
+    let days = Days { first: date, next }.list();
+    // A review sheet asks about every earlier task: the same history as the packet's.
+    let history = super::history(cx.site, &cx.sessions[..cx.at], cx.lang);
+    let context =
+        task::TaskContext { lang: cx.lang, strings: cx.strings, days: &days, plan: &cx.plan.value, history: &history };
+    let words = charts::Words { strings: cx.strings, lang: cx.lang };
+    let sheets: Vec<task::TaskView> = session
+        .tasks
+        .iter()
+        .filter_map(|t| Some(task::resolve_task(t, &cx.site.homework.get(t.homework.get_ref())?.value, &context)))
+        .collect();
+    let charts =
+        sheets.iter().flat_map(|sheet| charts::task_charts(&[(sheet, &file.answers)], &words, Span::Session)).collect();
+    let written_words =
+        WrittenWords { yes: cx.strings.get("form-yes", cx.lang), days_done: cx.strings.get("days-done", cx.lang) };
+    let written = sheets.iter().filter_map(|s| written::written_sheet(s, &file.answers, &written_words)).collect();
+    let saved = file.saved.as_deref().map(|s| saved_at(s, cx.lang));
+    Some(OnlineAnswers { answered, fields: fields.len(), saved, charts, written })
+}
+
+/// "domingo, 24 de enero de 2027, 22:03" for the browser's `2027-01-24T22:03:00+01:00` (its own
+/// clock, as it reported it); any other text as it is.
+fn saved_at(reported: &str, lang: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(reported.trim()) {
+        Ok(at) => format!("{}, {}", crate::i18n::long_date(at.date_naive(), lang), at.format("%H:%M")),
+        Err(_) => reported.to_string(),
     }
 }
 

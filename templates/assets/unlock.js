@@ -44,6 +44,11 @@
       if (bundle.files[href]) { a.href = fileUrl(href); a.setAttribute("download", href); }
     });
     window.scrollTo(0, 0);
+    // The page changed without a load: move focus to its title so a screen reader announces it.
+    var title = document.querySelector("h1");
+    if (title) { title.setAttribute("tabindex", "-1"); title.focus({ preventScroll: true }); }
+    // form.js sets up the fields of the page just shown.
+    document.dispatchEvent(new CustomEvent("tarea:page"));
   }
 
   document.addEventListener("click", function (event) {

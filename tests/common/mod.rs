@@ -2,6 +2,8 @@
 //! read what came out (parsed HTML, the PDF's text).
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 
 use scraper::{Html, Selector};
@@ -112,4 +114,12 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         .collect();
     files.sort();
     files
+}
+
+/// Adds `line` to `library/plans/<plan>` right after the first `after` (which must be there).
+pub fn set_in_plan(root: &Path, plan: &str, after: &str, line: &str) {
+    let path = root.join("library/plans").join(plan);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(after), "{plan} has no {after:?}");
+    std::fs::write(&path, text.replacen(after, &format!("{after}\n{line}"), 1)).unwrap();
 }

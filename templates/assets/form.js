@@ -1,0 +1,169 @@
+// tarea: the online form of a homework packet. Answers are kept in this browser's localStorage
+// only, under the packet's token, and leave the device only when the patient prints or downloads
+// them. No framework, no network: the page works the same opened from a clinic's static host.
+// Field names follow src/answers.rs: "task/row/column", "task/day/2026-11-27", "task/likely"…
+(function () {
+  "use strict";
+  var FORMAT = "tarea-answers", VERSION = 1;
+
+  // Now as an ISO 8601 time with this device's offset, so that the therapist reads the patient's
+  // own clock ("21:40"), not UTC.
+  function now() {
+    var d = new Date(), offset = -d.getTimezoneOffset();
+    function pad(n) { return String(Math.floor(Math.abs(n))).padStart(2, "0"); }
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" +
+      pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + (offset < 0 ? "-" : "+") + pad(offset / 60) + ":" + pad(offset % 60);
+  }
+
+  function storageKey(token) { return "tarea:" + token; }
+
+  function load(token) {
+    try {
+      var stored = JSON.parse(window.localStorage.getItem(storageKey(token)) || "null");
+      if (stored && stored.answers) return stored;
+    } catch (e) { /* unreadable: start afresh */ }
+    return { version: VERSION, answers: {}, labels: {}, saved: null };
+  }
+
+  function store(token, state) {
+    try {
+      window.localStorage.setItem(storageKey(token), JSON.stringify(state));
+      return true;
+    } catch (e) { return false; }
+  }
+
+  // The value of a field by name: a checked radio's value, "true" for a ticked box, the text.
+  function valueOf(elements) {
+    for (var i = 0; i < elements.length; i++) {
+      var el = elements[i];
+      if (el.type === "radio") { if (el.checked) return el.value; }
+      else if (el.type === "checkbox") { if (el.checked) return "true"; }
+      else if (el.value !== "") return el.value;
+    }
+    return null;
+  }
+
+  function setValue(elements, value) {
+    elements.forEach(function (el) {
+      if (el.type === "radio") el.checked = value !== null && el.value === value;
+      else if (el.type === "checkbox") el.checked = value === "true";
+      else el.value = value === null ? "" : value;
+    });
+  }
+
+  function mirror(name, value, yes) {
+    document.querySelectorAll(".answer[data-for]").forEach(function (span) {
+      if (span.getAttribute("data-for") !== name) return;
+      span.textContent = value === null ? "" : value === "true" ? yes : value;
+    });
+  }
+
+  function download(filename, type, text) {
+    var url = URL.createObjectURL(new Blob([text], { type: type }));
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = filename;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    window.setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+
+  function escapeMarkdown(text) {
+    return String(text).replace(/([\\`*_{}\[\]<>()#+!|~])/g, "\\$1").replace(/^(\s*)([-=])/gm, "$1\\$2");
+  }
+
+  // A readable copy: one heading per sheet, one line per answer, in the order the sheets ask.
+  function markdown(bar, state) {
+    var lines = ["# " + escapeMarkdown(bar.getAttribute("data-md-title")), ""];
+    var byTask = {};
+    var order = [];
+    Object.keys(state.answers).sort(function (a, b) {
+      var la = state.labels[a] || {}, lb = state.labels[b] || {};
+      return (la.order || 0) - (lb.order || 0) || (a < b ? -1 : a > b ? 1 : 0);
+    }).forEach(function (name) {
+      var label = state.labels[name] || {};
+      var task = label.task || name.split("/")[0];
+      if (!byTask[task]) { byTask[task] = []; order.push(task); }
+      var value = state.answers[name] === "true" ? bar.getAttribute("data-yes") : state.answers[name];
+      byTask[task].push("- **" + escapeMarkdown(label.label || name) + ":** " +
+        escapeMarkdown(value).replace(/\n/g, "  \n  "));
+    });
+    order.forEach(function (task) {
+      lines.push("## " + escapeMarkdown(task), "");
+      lines.push.apply(lines, byTask[task]);
+      lines.push("");
+    });
+    return lines.join("\n");
+  }
+
+  // The page being filled in: set up by init, used by the listeners below.
+  var page = null;
+
+  function init() {
+    var bar = document.querySelector(".answers-bar[data-packet]");
+    page = null;
+    if (!bar) return;
+    var token = bar.getAttribute("data-packet");
+    var state = load(token);
+    var taskTitle = ((document.querySelector("h1") || {}).textContent || "").trim();
+    var byName = {};
+    document.querySelectorAll(".field[name], .scale-field input[name]").forEach(function (el) {
+      (byName[el.name] = byName[el.name] || []).push(el);
+    });
+    page = { bar: bar, token: token, state: state, byName: byName, names: Object.keys(byName), yes: bar.getAttribute("data-yes") };
+    if (!state.labels) state.labels = {};
+    page.names.forEach(function (name, index) {
+      var value = Object.prototype.hasOwnProperty.call(state.answers, name) ? state.answers[name] : null;
+      setValue(byName[name], value);
+      mirror(name, value, page.yes);
+      // Remembered so that the readable copy can name every answer, whichever page it came from.
+      state.labels[name] = { task: taskTitle, label: byName[name][0].getAttribute("data-label") || name, order: index };
+    });
+    document.documentElement.classList.add("form-ready");
+    bar.hidden = false;
+  }
+
+  function save(name) {
+    var state = page.state, bar = page.bar;
+    var value = valueOf(page.byName[name]);
+    if (value === null) delete state.answers[name]; else state.answers[name] = value;
+    state.saved = now();
+    mirror(name, value, page.yes);
+    var time = new Date().toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+    bar.querySelector(".status").textContent = store(page.token, state) ? bar.getAttribute("data-saved").replace("{time}", time) : "";
+  }
+
+  function changed(event) {
+    var name = event.target && event.target.name;
+    if (page && name && page.byName[name]) save(name);
+  }
+  document.addEventListener("input", changed);
+  document.addEventListener("change", changed);
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".answers-bar button[data-action]") : null;
+    if (!button || !page) return;
+    var bar = page.bar, state = page.state;
+    var action = button.getAttribute("data-action");
+    var date = bar.getAttribute("data-date");
+    if (action === "print") window.print();
+    if (action === "download-json") {
+      var file = { format: FORMAT, version: VERSION, token: page.token, saved: state.saved || now(), answers: state.answers };
+      download("answers-" + date + ".json", "application/json", JSON.stringify(file, null, 2) + "\n");
+    }
+    if (action === "download-md") download("answers-" + date + ".md", "text/markdown", markdown(bar, state));
+    if (action === "clear" && window.confirm(bar.getAttribute("data-confirm"))) {
+      try { window.localStorage.removeItem(storageKey(page.token)); } catch (e) { /* nothing was kept */ }
+      page.state = { version: VERSION, answers: {}, labels: state.labels, saved: null };
+      page.names.forEach(function (name) { setValue(page.byName[name], null); mirror(name, null, page.yes); });
+      bar.querySelector(".status").textContent = bar.getAttribute("data-cleared");
+    }
+  });
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+  // A password-protected packet swaps its pages in place (unlock.js): set up each one shown.
+  document.addEventListener("tarea:page", init);
+})();

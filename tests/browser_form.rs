@@ -1,0 +1,217 @@
+//! The online form in a real browser (headless Chromium): fill in a sheet, reload and find the
+//! answers kept, print them, download them, import the download and see the therapist's chart;
+//! clear them; and without JavaScript, a blank sheet to print.
+
+mod common;
+
+use std::path::Path;
+
+use common::browser::{Browser, Server};
+use common::{build, html, repo, sel, site_from};
+use serde_json::{Value, json};
+use tarea::answers::{self, AnswerFile};
+
+/// A packet with a daily table that has a text and a scale column, and those fields' keys.
+struct Target {
+    token: String,
+    patient_id: String,
+    date: String,
+    task: String,
+    text: String,
+    scale: String,
+    second_day_scale: String,
+}
+
+fn target(root: &Path) -> Target {
+    let packets = tarea::packets(root).unwrap();
+    for (packet, link) in &packets {
+        for task in &packet.tasks {
+            let dated = task.blocks.iter().filter(|b| b.date.is_some()).count() > 1;
+            let text = task.columns.iter().find(|c| c.kind == "text");
+            let scale = task.columns.iter().find(|c| c.kind == "scale");
+            if let (true, "table", Some(text), Some(scale)) = (dated, task.layout, text, scale) {
+                let second_day_row = task.blocks[0].rows as usize;
+                return Target {
+                    token: packet.token.clone(),
+                    patient_id: link.patient_id.clone(),
+                    date: link.date.clone(),
+                    task: task.id.clone(),
+                    text: answers::cell_key(&task.id, 0, &text.id),
+                    scale: answers::cell_key(&task.id, 0, &scale.id),
+                    second_day_scale: answers::cell_key(&task.id, second_day_row, &scale.id),
+                };
+            }
+        }
+    }
+    panic!("the example library has no daily table with a scale");
+}
+
+fn field(name: &str) -> String {
+    format!("[name={}]", json!(name))
+}
+
+/// The example library built into a temp dir (after `edit`), served, with its first daily table.
+struct Site {
+    dir: tempfile::TempDir,
+    target: Target,
+    server: Server,
+}
+
+impl Site {
+    fn build(edit: impl FnOnce(&Path)) -> Site {
+        let dir = site_from(&repo());
+        edit(dir.path());
+        build(dir.path()).unwrap();
+        let target = target(dir.path());
+        let server = Server::start(&dir.path().join("out"));
+        Site { dir, target, server }
+    }
+
+    /// The address of the target task's page.
+    fn task_url(&self) -> String {
+        self.server.url(&format!("public/{}/{}.html", self.target.token, self.target.task))
+    }
+}
+
+#[test]
+fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = Site::build(|_| {});
+    let (root, t) = (site.dir.path(), &site.target);
+    let downloads = tempfile::tempdir().unwrap();
+    browser.set_download_dir(downloads.path());
+    let page = browser.new_page();
+    page.goto(&site.task_url());
+    page.wait_for("!document.querySelector('.answers-bar').hidden");
+
+    // Type into a cell, pick 7 and 4 on two days' scales, and say how likely it is.
+    page.focus(&field(&t.text));
+    page.type_text("En clase, al salir a la pizarra");
+    page.click(&format!("{}[value='7']", field(&t.scale)));
+    page.click(&format!("{}[value='4']", field(&t.second_day_scale)));
+    page.focus(&field(&format!("{}/likely", t.task)));
+    page.type_text("80");
+    page.wait_for("/Guardado|Saved|Desat/.test(document.querySelector('.answers-bar .status').textContent)");
+
+    // A reload keeps everything, on this device.
+    page.reload();
+    page.wait_for("!document.querySelector('.answers-bar').hidden");
+    let value = |name: &str| page.eval(&format!("document.querySelector({}).value", json!(field(name))));
+    let checked = |name: &str| {
+        page.eval(&format!(
+            "(document.querySelector({}) || {{}}).value ?? null",
+            json!(format!("{}:checked", field(name)))
+        ))
+    };
+    assert_eq!(value(&t.text), "En clase, al salir a la pizarra");
+    assert_eq!(checked(&t.scale), "7");
+    assert_eq!(checked(&t.second_day_scale), "4");
+    assert_eq!(value(&format!("{}/likely", t.task)), "80");
+    let stored = page.eval(&format!("JSON.parse(localStorage.getItem('tarea:{}')).answers", t.token));
+    assert_eq!(stored[&t.scale], "7");
+
+    // Printed, the answers stand in the sheet's cells and the inputs are gone.
+    page.call("Emulation.setEmulatedMedia", json!({ "media": "print" }));
+    let shown = |name: &str| {
+        page.eval(&format!(
+            "(() => {{ const a = [...document.querySelectorAll('.answer')].find(e => e.dataset.for === {}); \
+             return getComputedStyle(a).display !== 'none' ? a.textContent : null; }})()",
+            json!(name)
+        ))
+    };
+    assert_eq!(shown(&t.text), "En clase, al salir a la pizarra");
+    assert_eq!(shown(&t.scale), "7");
+    let input_display =
+        page.eval(&format!("getComputedStyle(document.querySelector({})).display", json!(field(&t.text))));
+    assert_eq!(input_display, "none");
+    assert_eq!(page.eval("getComputedStyle(document.querySelector('.answers-bar')).display"), "none");
+    page.call("Emulation.setEmulatedMedia", json!({ "media": "" }));
+
+    // Download my answers: a JSON file for tarea import, and a readable copy.
+    page.click("button[data-action='download-json']");
+    let json_download = page.wait_download();
+    assert_eq!(json_download.suggested_filename, format!("answers-{}.json", t.date));
+    let file: AnswerFile = serde_json::from_str(&std::fs::read_to_string(&json_download.path).unwrap()).unwrap();
+    assert_eq!(file.token, t.token);
+    assert_eq!(file.answers[&t.scale], "7");
+    assert_eq!(file.answers[&t.text], "En clase, al salir a la pizarra");
+    page.click("button[data-action='download-md']");
+    let md = std::fs::read_to_string(page.wait_download().path).unwrap();
+    assert!(md.contains("En clase, al salir a la pizarra") && md.contains("7"), "{md}");
+
+    // The therapist imports the download: the session's therapist copy now charts the ratings.
+    let copy_path = root.join("out/private").join(&t.patient_id).join(format!("{}.html", t.date));
+    assert_eq!(html(&copy_path).select(&sel("svg")).count(), 0, "a chart before any answer was imported");
+    let imported = tarea::import_answers(root, std::slice::from_ref(&json_download.path)).unwrap();
+    assert_eq!(imported[0].answers, file.answers.len());
+    build(root).unwrap();
+    let copy = html(&copy_path);
+    let charts: Vec<_> = copy.select(&sel("svg")).collect();
+    assert!(!charts.is_empty(), "no chart in {}", copy_path.display());
+    let numbers: String = copy.select(&sel(".answer-chart")).flat_map(|c| c.text()).collect();
+    assert!(numbers.contains('7') && numbers.contains('4'), "the chart's data does not show 7 and 4: {numbers}");
+
+    let written: Vec<String> = copy.select(&sel("table.written td")).map(|c| c.text().collect()).collect();
+    assert!(
+        written.iter().any(|c| c == "En clase, al salir a la pizarra"),
+        "not in what the patient wrote: {written:?}"
+    );
+
+    // Clear: after confirming, nothing is kept.
+    page.eval("window.confirm = () => true; true");
+    page.click("button[data-action='clear']");
+    page.reload();
+    page.wait_for("!document.querySelector('.answers-bar').hidden");
+    assert_eq!(value(&t.text), "");
+    assert_eq!(checked(&t.scale), Value::Null);
+    assert_eq!(page.eval(&format!("localStorage.getItem('tarea:{}')", t.token)), Value::Null);
+    let errors = page.errors();
+    assert!(errors.is_empty(), "errors in the page: {errors:?}");
+}
+
+#[test]
+fn without_javascript_the_page_is_a_blank_sheet_to_print() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = Site::build(|_| {});
+    let t = &site.target;
+    let page = browser.new_page();
+    // Something typed with scripts on is kept, but must not show when scripts are off.
+    page.goto(&site.task_url());
+    page.wait_for("!document.querySelector('.answers-bar').hidden");
+    page.focus(&field(&t.text));
+    page.type_text("kept");
+    page.call("Emulation.setScriptExecutionDisabled", json!({ "value": true }));
+    page.reload();
+    page.call("Emulation.setEmulatedMedia", json!({ "media": "print" }));
+    let blank = page.eval(
+        "[...document.querySelectorAll('.answer')].every(a => a.textContent === '') \
+         && document.querySelector('.answers-bar').hidden \
+         && getComputedStyle(document.querySelector('table.sheet td')).display !== 'none'",
+    );
+    assert_eq!(blank, true, "with scripts off the printed sheet is not blank");
+    let cells = page.eval("document.querySelectorAll('table.sheet tbody.block tr').length");
+    assert!(cells.as_u64().unwrap() >= 7, "the printed sheet lost its rows: {cells}");
+}
+
+#[test]
+fn a_password_protected_packet_is_a_form_too_once_opened() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = Site::build(|root| {
+        common::set_in_plan(root, "elisa.toml", "name = \"Elisa\"", "password = \"pizarra verde 42\"")
+    });
+    let t = &site.target;
+    assert_eq!(t.patient_id, "elisa", "the first daily table is expected in Elisa's packets");
+    let page = browser.new_page();
+    page.goto(&site.server.url(&format!("public/{}/index.html", t.token)));
+    page.focus("#password");
+    page.type_text("pizarra verde 42");
+    page.press("Enter");
+    page.wait_for(&format!("!!document.querySelector('a[href=\"{}.html\"]')", t.task));
+    page.click(&format!("a[href=\"{}.html\"]", t.task));
+    page.wait_for("document.querySelector('.answers-bar') && !document.querySelector('.answers-bar').hidden");
+    page.click(&format!("{}[value='6']", field(&t.scale)));
+    let stored = page.eval(&format!("JSON.parse(localStorage.getItem('tarea:{}')).answers", t.token));
+    assert_eq!(stored[&t.scale], "6");
+    let errors = page.errors();
+    assert!(errors.is_empty(), "errors in the page: {errors:?}");
+}

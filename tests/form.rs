@@ -1,0 +1,255 @@
+//! The online form and `tarea import`: every blank of every sheet is a labelled field named as
+//! `answers::fields` says, and the answers a patient downloads come back to the private side only
+//! when they fit their packet.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use common::{build, html, repo, sel, site_from};
+use scraper::ElementRef;
+use tarea::answers::{self, AnswerFile};
+
+/// The shipped example library, built into a temp dir.
+fn example() -> tempfile::TempDir {
+    let site = site_from(&repo());
+    build(site.path()).expect("the example library builds");
+    site
+}
+
+/// A field's accessible name as a browser computes it for these pages: `aria-label`, a
+/// `<label for>`, a wrapping `<label>`, or a radio group's `<legend>`.
+fn accessible_name(doc: &scraper::Html, el: &ElementRef<'_>) -> String {
+    if let Some(label) = el.value().attr("aria-label") {
+        return label.to_string();
+    }
+    if let Some(id) = el.value().attr("id")
+        && let Some(label) = doc.select(&sel(&format!("label[for='{id}']"))).next()
+    {
+        return label.text().collect();
+    }
+    let mut parent = el.parent();
+    while let Some(node) = parent {
+        if let Some(e) = ElementRef::wrap(node) {
+            match e.value().name() {
+                "label" if el.value().attr("type") != Some("radio") => return e.text().collect(),
+                "fieldset" => {
+                    return e.select(&sel("legend")).next().map(|l| l.text().collect()).unwrap_or_default();
+                }
+                _ => {}
+            }
+        }
+        parent = node.parent();
+    }
+    String::new()
+}
+
+#[test]
+fn every_blank_is_a_labelled_field_named_as_the_answers_module_says() {
+    let site = example();
+    let packets = tarea::packets(site.path()).unwrap();
+    let mut kinds = BTreeSet::new();
+    for (packet, _) in &packets {
+        let expected = answers::fields(packet);
+        for task in &packet.tasks {
+            kinds.insert(task.kind);
+            let page = site.path().join("out/public").join(&packet.token).join(format!("{}.html", task.id));
+            let doc = html(&page);
+            let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for el in doc.select(&sel("input[name], textarea[name]")) {
+                let name = el.value().attr("name").unwrap().to_string();
+                let kind = match (el.value().name(), el.value().attr("type")) {
+                    ("textarea", _) => "text".to_string(),
+                    (_, Some(t)) => t.to_string(),
+                    _ => "?".to_string(),
+                };
+                let label = accessible_name(&doc, &el);
+                assert!(!label.trim().is_empty(), "{}: field {name} has no accessible name", page.display());
+                found.entry(name).or_default().push(kind);
+            }
+            let wanted: Vec<&answers::Field> =
+                expected.iter().filter(|f| f.key.starts_with(&format!("{}/", task.id))).collect();
+            let names: BTreeSet<&str> = found.keys().map(String::as_str).collect();
+            let keys: BTreeSet<&str> = wanted.iter().map(|f| f.key.as_str()).collect();
+            assert_eq!(names, keys, "{}: the page's fields differ from answers::fields", page.display());
+            for field in wanted {
+                let inputs = &found[&field.key];
+                let expected_inputs: Vec<String> = match field.kind {
+                    "scale" => (field.min..=field.max).map(|_| "radio".to_string()).collect(),
+                    "percent" => vec!["number".into()],
+                    "check" => vec!["checkbox".into()],
+                    other => vec![other.to_string()],
+                };
+                assert_eq!(inputs, &expected_inputs, "{}: {}", page.display(), field.key);
+            }
+            // Each scale offers exactly its values, in order.
+            for group in doc.select(&sel("fieldset.scale-field")) {
+                let values: Vec<i64> =
+                    group.select(&sel("input")).map(|i| i.value().attr("value").unwrap().parse().unwrap()).collect();
+                let key = group.value().attr("data-name").unwrap();
+                let field = expected.iter().find(|f| f.key == key).unwrap();
+                assert_eq!(values, (field.min..=field.max).collect::<Vec<_>>(), "{key}");
+            }
+            // Printed, each field shows what was typed in its place.
+            for name in found.keys() {
+                let mirrors = sel(".answer[data-for]");
+                let mirrors = doc.select(&mirrors).filter(|m| m.value().attr("data-for") == Some(name));
+                assert_eq!(mirrors.count(), 1, "{}: {name} has no printed answer", page.display());
+            }
+            // The page loads the form script and allows it, and only from its own site.
+            let csp = doc.select(&sel("meta[http-equiv='Content-Security-Policy']")).next().unwrap();
+            assert!(csp.value().attr("content").unwrap().contains("script-src 'self'"));
+            assert_eq!(doc.select(&sel("script[src='../assets/form.js']")).count(), 1);
+            let bar = doc.select(&sel(".answers-bar")).next().expect("the answers bar");
+            assert_eq!(bar.value().attr("data-packet"), Some(packet.token.as_str()));
+            assert!(bar.value().attr("hidden").is_some(), "without JavaScript the bar stays hidden");
+        }
+    }
+    for kind in ["self-registration", "relaxation", "list", "warning-signs", "review", "reading"] {
+        assert!(kinds.contains(kind), "the example library has no {kind} sheet to check");
+    }
+    assert!(site.path().join("out/public/assets/form.js").is_file());
+}
+
+/// A valid answer file for `packet`: a value for its first few fields of each kind.
+fn answer_file(packet: &tarea::resolve::Packet) -> AnswerFile {
+    let mut answers = BTreeMap::new();
+    for field in answers::fields(packet) {
+        let value = match field.kind {
+            "scale" => (field.max - 1).to_string(),
+            "percent" => "80".into(),
+            "check" => "true".into(),
+            "date" => "2026-12-01".into(),
+            "time" => "20:30".into(),
+            _ => format!("written online for {}", field.key),
+        };
+        answers.insert(field.key, value);
+    }
+    AnswerFile {
+        format: answers::FORMAT.into(),
+        version: answers::VERSION,
+        token: packet.token.clone(),
+        saved: Some("2026-12-01T20:31:00.000Z".into()),
+        answers,
+    }
+}
+
+fn write_json(path: &Path, file: &AnswerFile) {
+    std::fs::write(path, serde_json::to_string_pretty(file).unwrap()).unwrap();
+}
+
+#[test]
+fn import_keeps_valid_answers_on_the_private_side_and_merges_later_downloads() {
+    let site = example();
+    let root = site.path();
+    let packets = tarea::packets(root).unwrap();
+    let (packet, link) = &packets[0];
+    let mut file = answer_file(packet);
+    let downloads = tempfile::tempdir().unwrap();
+    write_json(&downloads.path().join("answers.json"), &file);
+
+    let imported = tarea::import_answers(root, &[downloads.path().to_path_buf()]).unwrap();
+    assert_eq!(imported.len(), 1);
+    assert_eq!(imported[0].patient_id, link.patient_id);
+    assert_eq!(imported[0].date, link.date);
+    assert_eq!(imported[0].answers, file.answers.len());
+    let kept_path = root.join("library/answers").join(&link.patient_id).join(format!("{}.json", link.date));
+    let kept: AnswerFile = serde_json::from_str(&std::fs::read_to_string(&kept_path).unwrap()).unwrap();
+    assert_eq!(kept.answers, file.answers);
+
+    // A later download with one answer changed and one missing: the change wins, nothing is lost.
+    let (changed_key, _) = file.answers.iter().find(|(k, _)| k.ends_with("/likely")).unwrap();
+    let changed_key = changed_key.clone();
+    file.answers.insert(changed_key.clone(), "35".into());
+    let dropped = file.answers.keys().next_back().unwrap().clone();
+    let dropped_value = file.answers.remove(&dropped).unwrap();
+    file.saved = Some("2026-12-02T08:00:00.000Z".into());
+    write_json(&downloads.path().join("answers.json"), &file);
+    let imported = tarea::import_answers(root, &[downloads.path().join("answers.json")]).unwrap();
+    assert_eq!(imported[0].changed, 1);
+    let kept: AnswerFile = serde_json::from_str(&std::fs::read_to_string(&kept_path).unwrap()).unwrap();
+    assert_eq!(kept.answers[&changed_key], "35");
+    assert_eq!(kept.answers[&dropped], dropped_value);
+    assert_eq!(kept.saved.as_deref(), Some("2026-12-02T08:00:00.000Z"));
+
+    // The site still builds with the answers in it, and none of them is published.
+    build(root).unwrap();
+    let marker = format!("written online for {}", packet.tasks[0].id);
+    for entry in walkdir::WalkDir::new(root.join("out/public")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(&marker),
+                "{} holds an imported answer",
+                entry.path().display()
+            );
+        }
+    }
+}
+
+#[test]
+fn import_refuses_files_that_do_not_fit_and_writes_nothing() {
+    let site = example();
+    let root = site.path();
+    let packets = tarea::packets(root).unwrap();
+    let good = answer_file(&packets[0].0);
+    let downloads = tempfile::tempdir().unwrap();
+    let dir = downloads.path();
+    write_json(&dir.join("1-good.json"), &good);
+    let mut unknown = answer_file(&packets[1].0);
+    unknown.answers.insert("thought-record/99/nothing".into(), "x".into());
+    write_json(&dir.join("2-unknown-field.json"), &unknown);
+    let mut out_of_range = answer_file(&packets[2].0);
+    let scale = answers::fields(&packets[2].0).into_iter().find(|f| f.kind == "scale").unwrap();
+    out_of_range.answers.insert(scale.key.clone(), "11".into());
+    write_json(&dir.join("3-out-of-range.json"), &out_of_range);
+    let mut foreign = good.clone();
+    foreign.token = "0123456789abcdef0123456789abcdef".into();
+    write_json(&dir.join("4-foreign.json"), &foreign);
+    std::fs::write(dir.join("5-broken.json"), "{\n  \"format\": \"tarea-answers\",\n  \"version\": 1,\n  oops\n}\n")
+        .unwrap();
+
+    let before = common::snapshot(&root.join("library"));
+    let err = tarea::import_answers(root, &[dir.to_path_buf()]).unwrap_err();
+    let shown = format!("{err:#}");
+    assert!(shown.contains("2-unknown-field.json") && shown.contains("\"thought-record/99/nothing\""), "{shown}");
+    assert!(shown.contains("3-out-of-range.json") && shown.contains(&scale.key), "{shown}");
+    assert!(shown.contains("from 0 to 10"), "{shown}");
+    assert!(shown.contains("4-foreign.json") && shown.contains("does not have"), "{shown}");
+    assert!(shown.contains("5-broken.json:4:3"), "{shown}");
+    assert!(common::snapshot(&root.join("library")) == before, "a failed import changed the library");
+}
+
+#[test]
+fn every_answer_written_online_is_in_the_therapist_copy_and_in_no_public_file() {
+    let site = example();
+    let root = site.path();
+    let packets = tarea::packets(root).unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    for (i, (packet, _)) in packets.iter().enumerate() {
+        write_json(&downloads.path().join(format!("{i}.json")), &answer_file(packet));
+    }
+    tarea::import_answers(root, &[downloads.path().to_path_buf()]).unwrap();
+    build(root).unwrap();
+    let mut checked = 0;
+    for (packet, link) in &packets {
+        let copy = html(&root.join("out/private").join(&link.patient_id).join(format!("{}.html", link.date)));
+        let written: BTreeSet<String> =
+            copy.select(&sel(".written-sheet td, .written-sheet dd")).map(|c| c.text().collect()).collect();
+        for field in answers::fields(packet).iter().filter(|f| f.kind == "text" && !f.key.ends_with("/reflection")) {
+            let value = format!("written online for {}", field.key);
+            assert!(written.contains(&value), "{} {}: {value} is not in the copy", link.patient_id, link.date);
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} answers checked");
+    for entry in walkdir::WalkDir::new(root.join("out/public")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let text = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned();
+            assert!(!text.contains("written online for"), "{} holds an answer", entry.path().display());
+        }
+    }
+}
