@@ -20,6 +20,7 @@ struct Target {
     text: String,
     scale: String,
     second_day_scale: String,
+    scale_label: String,
 }
 
 fn target(root: &Path) -> Target {
@@ -39,6 +40,7 @@ fn target(root: &Path) -> Target {
                     text: answers::cell_key(&task.id, 0, &text.id),
                     scale: answers::cell_key(&task.id, 0, &scale.id),
                     second_day_scale: answers::cell_key(&task.id, second_day_row, &scale.id),
+                    scale_label: scale.label.clone(),
                 };
             }
         }
@@ -89,7 +91,12 @@ fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart
     page.type_text("En clase, al salir a la pizarra");
     page.click(&format!("{}[value='7']", field(&t.scale)));
     page.click(&format!("{}[value='4']", field(&t.second_day_scale)));
-    page.focus(&field(&format!("{}/likely", t.task)));
+    let likely = field(&format!("{}/likely", t.task));
+    page.focus(&likely);
+    page.type_text("150");
+    let stored = page.eval(&format!("JSON.parse(localStorage.getItem('tarea:{}')).answers", t.token));
+    assert_eq!(stored.get(format!("{}/likely", t.task)), None, "150 % was kept: {stored}");
+    page.eval(&format!("document.querySelector({}).select(); true", json!(likely)));
     page.type_text("80");
     page.wait_for("/Guardado|Saved|Desat/.test(document.querySelector('.answers-bar .status').textContent)");
 
@@ -137,7 +144,9 @@ fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart
     assert_eq!(file.answers[&t.text], "En clase, al salir a la pizarra");
     page.click("button[data-action='download-md']");
     let md = std::fs::read_to_string(page.wait_download().path).unwrap();
-    assert!(md.contains("En clase, al salir a la pizarra") && md.contains("7"), "{md}");
+    assert!(md.contains("En clase, al salir a la pizarra"), "{md}");
+    // Each answer is named by its column (and day), the rating too.
+    assert!(md.lines().any(|l| l.contains(&t.scale_label) && l.ends_with(":** 7")), "{md}");
 
     // The therapist imports the download: the session's therapist copy now charts the ratings.
     let copy_path = root.join("out/private").join(&t.patient_id).join(format!("{}.html", t.date));

@@ -253,3 +253,21 @@ fn every_answer_written_online_is_in_the_therapist_copy_and_in_no_public_file() 
         }
     }
 }
+
+#[test]
+fn the_next_sessions_review_points_to_the_answers_it_reviews() {
+    // The example library ships Elisa's answers to her packet of 26 November.
+    let site = example();
+    let private = site.path().join("out/private/elisa");
+    let next = html(&private.join("2026-12-03.html"));
+    let links: Vec<_> = next.select(&sel(".copy-review .previous-answers a")).collect();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].value().attr("href"), Some("2026-11-26.html#answers"));
+    let own = html(&private.join("2026-11-26.html"));
+    assert_eq!(
+        own.select(&sel("section#answers svg.chart-plot")).count(),
+        2,
+        "two charts: thought record and breathing"
+    );
+    assert_eq!(own.select(&sel(".copy-review .previous-answers")).count(), 0, "19 November has no answers");
+}

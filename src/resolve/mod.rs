@@ -18,7 +18,7 @@ mod written;
 
 pub use booklet::Booklet;
 pub use charts::{Chart, Series};
-pub use private::{OnlineAnswers, PatientSummary, TherapistCopy};
+pub use private::{OnlineAnswers, PatientSummary, PreviousAnswers, TherapistCopy};
 pub use task::{ColumnView, HistoryItem, ParamView, RowBlock, TaskView};
 pub use written::{WrittenRow, WrittenSheet};
 
@@ -179,7 +179,16 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret, encrypt_all
                 packet.booklet = true;
             }
             let view = private::CopyContext { site, plan, sessions: &sessions, at, strings, lang: private_lang };
-            all.copies.push(private::therapist_copy(&view, &packet));
+            let mut copy = private::therapist_copy(&view, &packet);
+            // The review at the start of a session looks at the previous packet's answers.
+            if let Some(previous) = all.copies.last().filter(|_| at > 0) {
+                copy.previous_answers = previous.answers.as_ref().map(|a| private::PreviousAnswers {
+                    answered: a.answered,
+                    fields: a.fields,
+                    href: format!("{}.html#answers", previous.date.iso),
+                });
+            }
+            all.copies.push(copy);
             all.links.push(PacketLink {
                 patient_id: plan.id.clone(),
                 patient: packet.patient.clone(),

@@ -49,6 +49,20 @@ pub struct TherapistCopy {
     pub private: Vec<KeyValue>,
     /// What the patient filled in online for this session's packet, once imported.
     pub answers: Option<OnlineAnswers>,
+    /// What they filled in for the previous session's packet (reviewed at the start of this
+    /// one): a count and a link to that copy, where it is shown.
+    pub previous_answers: Option<PreviousAnswers>,
+}
+
+/// The previous packet's imported answers, as the review block points to them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviousAnswers {
+    /// How many fields were answered.
+    pub answered: usize,
+    /// Of how many.
+    pub fields: usize,
+    /// The previous session's copy (a sibling file), at its answers.
+    pub href: String,
 }
 
 /// A packet's imported answers, as the therapist copy shows them.
@@ -232,6 +246,7 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
         history: history_table(cx, cx.at + 1),
         private: private_notes(&cx.plan.value.private),
         answers: online_answers(cx, packet),
+        previous_answers: None,
     }
 }
 

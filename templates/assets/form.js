@@ -33,12 +33,16 @@
   }
 
   // The value of a field by name: a checked radio's value, "true" for a ticked box, the text.
+  // Only what `tarea import` accepts is kept: a number out of its range (the browser marks it) or
+  // control characters pasted into a text are left out, so one slip cannot spoil the file.
   function valueOf(elements) {
     for (var i = 0; i < elements.length; i++) {
       var el = elements[i];
       if (el.type === "radio") { if (el.checked) return el.value; }
       else if (el.type === "checkbox") { if (el.checked) return "true"; }
-      else if (el.value !== "") return el.value;
+      else if (el.value !== "" && (!el.validity || el.validity.valid)) {
+        return el.value.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g, "");
+      }
     }
     return null;
   }
@@ -98,6 +102,12 @@
     return lines.join("\n");
   }
 
+  // A field's readable name: its own data-label, or its radio group's.
+  function labelOf(el) {
+    var labelled = el.closest ? el.closest("[data-label]") : null;
+    return labelled ? labelled.getAttribute("data-label") : null;
+  }
+
   // The page being filled in: set up by init, used by the listeners below.
   var page = null;
 
@@ -119,7 +129,7 @@
       setValue(byName[name], value);
       mirror(name, value, page.yes);
       // Remembered so that the readable copy can name every answer, whichever page it came from.
-      state.labels[name] = { task: taskTitle, label: byName[name][0].getAttribute("data-label") || name, order: index };
+      state.labels[name] = { task: taskTitle, label: labelOf(byName[name][0]) || name, order: index };
     });
     document.documentElement.classList.add("form-ready");
     bar.hidden = false;
