@@ -88,6 +88,7 @@ fn the_last_session_gives_the_patient_a_booklet() {
     let cover = html(&last.join("index.html"));
     assert_eq!(cover.select(&sel(".booklet-link a[href='booklet.html']")).count(), 1);
     let booklet = html(&last.join("booklet.html"));
+    assert_eq!(booklet.select(&sel("input, textarea")).count(), 0, "the booklet is no form: nothing would keep them");
     assert_eq!(
         texts(&booklet, ".booklet-items h2"),
         ["Registro de prueba", "Respiración", "Mi propia tarea", "Señales de alerta"]
@@ -96,7 +97,9 @@ fn the_last_session_gives_the_patient_a_booklet() {
     assert!(texts(&booklet, ".booklet-items .when")[0].contains("hasta el nivel 2 de 5"));
     assert_eq!(
         texts(&booklet, ".booklet-plan .agreed li"),
-        ["Me cuesta dormir", "Tensión en los hombros", "Dolor de cabeza"]
+        // Agreed in session, then what Ana added online (her answers of 1 February; a sign
+        // already agreed is not repeated).
+        ["Me cuesta dormir", "Tensión en los hombros", "Dolor de cabeza", "Me muerdo las uñas"]
     );
     let pdf = pdf_pages(&last.join("booklet.pdf")).join(" ");
     for expected in [

@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use common::{build, html, repo, sel, site_from};
+use common::{build, html, pdf_pages, repo, sel, site_from};
 use scraper::ElementRef;
 use tarea::answers::{self, AnswerFile};
 
@@ -245,13 +245,34 @@ fn every_answer_written_online_is_in_the_therapist_copy_and_in_no_public_file() 
         }
     }
     assert!(checked > 100, "only {checked} answers checked");
+    // Published, only the patient's own booklet shows anything they wrote: their additions to
+    // the warning-signs plan they keep.
+    let mut in_booklet = 0;
     for entry in walkdir::WalkDir::new(root.join("out/public")) {
         let entry = entry.unwrap();
-        if entry.file_type().is_file() {
-            let text = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned();
-            assert!(!text.contains("written online for"), "{} holds an answer", entry.path().display());
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).unwrap();
+        let text = if entry.path().extension().is_some_and(|x| x == "pdf") {
+            pdf_pages(entry.path()).join("\n")
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        let name = entry.file_name().to_string_lossy();
+        for (at, _) in text.match_indices("written online for ") {
+            let key = &text[at + "written online for ".len()..];
+            let plan_line = key.starts_with("warning-signs/s/");
+            assert!(
+                name.starts_with("booklet.") && plan_line,
+                "{} holds an answer: {}",
+                entry.path().display(),
+                &key[..key.len().min(40)]
+            );
+            in_booklet += 1;
         }
     }
+    assert!(in_booklet >= 2, "the booklet does not show the warning-signs plan's own words");
 }
 
 #[test]

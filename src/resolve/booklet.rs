@@ -74,7 +74,7 @@ pub(crate) fn resolve_booklet(source: &BookletSource<'_>, packet: &Packet) -> Bo
     let BookletSource { site, plan, sessions, strings, .. } = *source;
     let lang = packet.lang.as_str();
     let items = history(site, sessions, lang);
-    let warning_signs = sessions.iter().rev().find_map(|(date, session)| {
+    let mut warning_signs = sessions.iter().rev().find_map(|(date, session)| {
         session.tasks.iter().find_map(|t| {
             let hw = &site.homework.get(t.homework.get_ref())?.value;
             (hw.kind == Kind::WarningSigns).then(|| {
@@ -84,6 +84,9 @@ pub(crate) fn resolve_booklet(source: &BookletSource<'_>, packet: &Packet) -> Bo
             })
         })
     });
+    if let (Some(plan_sheet), Some(answers)) = (warning_signs.as_mut(), source.answers) {
+        add_own_words(plan_sheet, sessions, answers);
+    }
     let first = sessions.first().map_or(packet.date.clone(), |(d, _)| DateView::new(*d, lang));
     Booklet {
         token: packet.token.clone(),
@@ -100,6 +103,24 @@ pub(crate) fn resolve_booklet(source: &BookletSource<'_>, packet: &Packet) -> Bo
         items,
         warning_signs,
         charts: course_charts(source, packet),
+    }
+}
+
+/// Adds what the patient wrote online in their warning-signs sheets (every session that gave it,
+/// in order; a line once) to what was agreed in session: the plan they keep is theirs too.
+fn add_own_words(sheet: &mut TaskView, sessions: &[(NaiveDate, &Session)], answers: &BTreeMap<String, AnswerFile>) {
+    for (date, _) in sessions {
+        let Some(file) = answers.get(&date.to_string()) else { continue };
+        for column in &mut sheet.columns {
+            let Some(text) = file.answers.get(&crate::answers::section_key(&sheet.id, "s", &column.id)) else {
+                continue;
+            };
+            for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                if !column.prefill.iter().any(|p| p == line) {
+                    column.prefill.push(line.to_string());
+                }
+            }
+        }
     }
 }
 
