@@ -163,6 +163,7 @@ fn render_prepared(
     let RenderScope { filter, previous, out, spool } = *scope;
     let Prepared { site, templates, strings, pages } = prepared;
     let resolved = resolve::resolve_site(site, strings, secret, filter.encrypt_all);
+    stale_answers(site, &resolved, diags);
     let clinic = &site.clinic.value;
     let lang = clinic.default_language.get_ref();
     let t = strings.for_language(lang);
@@ -184,6 +185,25 @@ fn render_prepared(
     let options = render::RenderOptions { selection: &selection, cache: previous, out, pdf: !filter.no_pdf, spool };
     let rendered = render::render_site(&resolved, &renderers, &index, &options, diags);
     (selection.packets.iter().filter(|k| **k).count(), rendered)
+}
+
+/// Warns about imported answers that no longer fit their packet (its plan was edited since): they
+/// are kept in the file, but the therapist copy cannot place them.
+fn stale_answers(site: &load::Site, resolved: &resolve::Resolved, diags: &mut Diagnostics) {
+    for (packet, link) in resolved.packets.iter().zip(&resolved.links) {
+        let Some(file) = site.answers.get(&link.patient_id).and_then(|a| a.get(&link.date)) else { continue };
+        let problems = answers::problems(file, packet);
+        if let Some(first) = problems.first() {
+            let path =
+                PathBuf::from("library").join(load::ANSWERS).join(&link.patient_id).join(format!("{}.json", link.date));
+            let more = if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
+            diags.push(
+                Diagnostic::error(Some(&path), format!("{first}{more}"))
+                    .help("the session in the plan changed after these answers were imported; they stay in the file, but the therapist copy shows only those that still fit")
+                    .warning(),
+            );
+        }
+    }
 }
 
 /// Writes the Typst sources, data and fonts of every chosen packet (and booklet) into a folder of

@@ -333,11 +333,12 @@ fn print_report(report: &tarea::BuildReport, out: &std::path::Path, quiet: bool,
     if !quiet {
         let unchanged = report.packets - report.rendered;
         let kept = if unchanged > 0 { format!(" ({unchanged} unchanged)") } else { String::new() };
+        let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         println!(
-            "{} packets{kept}, {} pages, {} files written in {:.2} s → {}",
-            report.packets,
-            report.pages,
-            report.files,
+            "{}{kept}, {}, {} written in {:.2} s → {}",
+            count(report.packets, "packet", "packets"),
+            count(report.pages, "page", "pages"),
+            count(report.files, "file", "files"),
             report.elapsed.as_secs_f64(),
             out.display()
         );

@@ -225,3 +225,41 @@ fn serve_rebuilds_reloads_and_keeps_the_last_good_page() {
     assert!(head.starts_with("HTTP/1.1 200") && body.contains("Nota canviada."), "the last good page stays served");
     drop(server);
 }
+
+#[test]
+fn import_records_a_download_rebuilds_and_refuses_a_bad_one_with_exit_code_1() {
+    let site = new_site();
+    let dir = site.path();
+    ok(&tarea(dir, &["build", "-q"]));
+    let list: serde_json::Value = serde_json::from_str(&ok(&tarea(dir, &["list", "--json"]))).unwrap();
+    let token = list.as_array().unwrap().iter().find(|l| l["patient_id"] == "marc").unwrap()["token"].clone();
+    let answers = |intensity: &str| {
+        serde_json::json!({ "format": "tarea-answers", "version": 1, "token": token,
+            "answers": { "thought-record/0/situation": "A l'entrenament", "thought-record/0/intensity": intensity } })
+        .to_string()
+    };
+    let downloads = tempfile::tempdir().unwrap();
+    let good = downloads.path().join("answers-2027-03-01.json");
+    std::fs::write(&good, answers("6")).unwrap();
+    let shown = ok(&tarea(dir, &["import", good.to_str().unwrap()]));
+    assert!(shown.contains("Marc (marc), session 2027-03-01: 2 answers, 2 new or changed"), "{shown}");
+    assert!(shown.contains("1 file written"), "the import rebuilt: {shown}");
+    let copy = html(&dir.join("out/private/marc/2027-03-01.html"));
+    assert_eq!(copy.select(&sel("section#answers svg.chart-plot")).count(), 1);
+
+    let bad = downloads.path().join("bad.json");
+    std::fs::write(&bad, answers("11")).unwrap();
+    let output = tarea(dir, &["import", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("\"thought-record/0/intensity\" should be a whole number from 0 to 10, not \"11\""),
+        "{error}"
+    );
+    assert!(error.contains("bad.json"), "{error}");
+    let kept = std::fs::read_to_string(dir.join("library/answers/marc/2027-03-01.json")).unwrap();
+    assert!(
+        kept.contains("\"thought-record/0/intensity\": \"6\""),
+        "the refused file changed the kept answers: {kept}"
+    );
+}

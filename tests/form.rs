@@ -292,3 +292,22 @@ fn the_next_sessions_review_points_to_the_answers_it_reviews() {
     );
     assert_eq!(own.select(&sel(".copy-review .previous-answers")).count(), 0, "19 November has no answers");
 }
+
+#[test]
+fn answers_that_no_longer_fit_their_packet_are_a_warning_and_stay_in_the_file() {
+    let site = site_from(&repo());
+    let root = site.path();
+    let path = root.join("library/answers/elisa/2026-11-26.json");
+    let mut file: AnswerFile = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    file.answers.insert("thought-record/40/situation".into(), "a row the plan no longer has".into());
+    write_json(&path, &file);
+    let report = build(root).expect("stale answers do not stop a build");
+    let shown: Vec<String> = report.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        shown.iter().any(|w| w.contains("library/answers/elisa/2026-11-26.json")
+            && w.contains("\"thought-record/40/situation\" is not a field of this packet")),
+        "{shown:?}"
+    );
+    let kept: AnswerFile = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(kept, file, "the build changed the answers file");
+}
