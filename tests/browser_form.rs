@@ -4,76 +4,11 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::browser::{Browser, Server};
-use common::{build, html, repo, sel, site_from};
+use common::browser::Browser;
+use common::form_site::{Site, field};
+use common::{build, html, sel};
 use serde_json::{Value, json};
-use tarea::answers::{self, AnswerFile};
-
-/// A packet with a daily table that has a text and a scale column, and those fields' keys.
-struct Target {
-    token: String,
-    patient_id: String,
-    date: String,
-    task: String,
-    text: String,
-    scale: String,
-    second_day_scale: String,
-    scale_label: String,
-}
-
-fn target(root: &Path) -> Target {
-    let packets = tarea::packets(root).unwrap();
-    for (packet, link) in &packets {
-        for task in &packet.tasks {
-            let dated = task.blocks.iter().filter(|b| b.date.is_some()).count() > 1;
-            let text = task.columns.iter().find(|c| c.kind == "text");
-            let scale = task.columns.iter().find(|c| c.kind == "scale");
-            if let (true, "table", Some(text), Some(scale)) = (dated, task.layout, text, scale) {
-                let second_day_row = task.blocks[0].rows as usize;
-                return Target {
-                    token: packet.token.clone(),
-                    patient_id: link.patient_id.clone(),
-                    date: link.date.clone(),
-                    task: task.id.clone(),
-                    text: answers::cell_key(&task.id, 0, &text.id),
-                    scale: answers::cell_key(&task.id, 0, &scale.id),
-                    second_day_scale: answers::cell_key(&task.id, second_day_row, &scale.id),
-                    scale_label: scale.label.clone(),
-                };
-            }
-        }
-    }
-    panic!("the example library has no daily table with a scale");
-}
-
-fn field(name: &str) -> String {
-    format!("[name={}]", json!(name))
-}
-
-/// The example library built into a temp dir (after `edit`), served, with its first daily table.
-struct Site {
-    dir: tempfile::TempDir,
-    target: Target,
-    server: Server,
-}
-
-impl Site {
-    fn build(edit: impl FnOnce(&Path)) -> Site {
-        let dir = site_from(&repo());
-        edit(dir.path());
-        build(dir.path()).unwrap();
-        let target = target(dir.path());
-        let server = Server::start(&dir.path().join("out"));
-        Site { dir, target, server }
-    }
-
-    /// The address of the target task's page.
-    fn task_url(&self) -> String {
-        self.server.url(&format!("public/{}/{}.html", self.target.token, self.target.task))
-    }
-}
+use tarea::answers::AnswerFile;
 
 #[test]
 fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart() {
@@ -223,4 +158,29 @@ fn a_password_protected_packet_is_a_form_too_once_opened() {
     assert_eq!(stored[&t.scale], "6");
     let errors = page.errors();
     assert!(errors.is_empty(), "errors in the page: {errors:?}");
+}
+
+#[test]
+fn two_open_pages_of_a_packet_keep_each_others_answers() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = Site::build(|_| {});
+    let t = &site.target;
+    let (first, second) = (browser.new_page(), browser.new_page());
+    for page in [&first, &second] {
+        page.goto(&site.task_url());
+        page.wait_for("!document.querySelector('.answers-bar').hidden");
+    }
+    // Both loaded before either saved: each must save on top of what the other stored.
+    first.focus(&field(&t.text));
+    first.type_text("escrito en la primera pestaña");
+    second.click(&format!("{}[value='7']", field(&t.scale)));
+    let stored = second.eval(&format!("JSON.parse(localStorage.getItem('tarea:{}')).answers", t.token));
+    assert_eq!(stored[&t.text], "escrito en la primera pestaña", "{stored}");
+    assert_eq!(stored[&t.scale], "7", "{stored}");
+    // And each page shows what the other saved.
+    second.wait_for(&format!(
+        "document.querySelector({}).value === 'escrito en la primera pestaña'",
+        json!(field(&t.text))
+    ));
+    first.wait_for(&format!("document.querySelector({}).checked", json!(format!("{}[value='7']", field(&t.scale)))));
 }

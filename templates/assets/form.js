@@ -135,8 +135,17 @@
     bar.hidden = false;
   }
 
+  // Another page of this packet (a second tab, or one kept in the back/forward cache) may have
+  // saved since this one loaded: every save starts from what is stored, never from a stale copy.
+  function fresh() {
+    var state = load(page.token);
+    state.labels = Object.assign(state.labels || {}, page.state.labels);
+    page.state = state;
+    return state;
+  }
+
   function save(name) {
-    var state = page.state, bar = page.bar;
+    var state = fresh(), bar = page.bar;
     var value = valueOf(page.byName[name]);
     if (value === null) delete state.answers[name]; else state.answers[name] = value;
     state.saved = now();
@@ -144,6 +153,17 @@
     var time = new Date().toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
     bar.querySelector(".status").textContent = store(page.token, state) ? bar.getAttribute("data-saved").replace("{time}", time) : "";
   }
+
+  // What another tab saved shows here too.
+  window.addEventListener("storage", function (event) {
+    if (!page || event.key !== storageKey(page.token)) return;
+    var state = fresh();
+    page.names.forEach(function (name) {
+      var value = Object.prototype.hasOwnProperty.call(state.answers, name) ? state.answers[name] : null;
+      setValue(page.byName[name], value);
+      mirror(name, value, page.yes);
+    });
+  });
 
   function changed(event) {
     var name = event.target && event.target.name;
@@ -155,7 +175,7 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest(".answers-bar button[data-action]") : null;
     if (!button || !page) return;
-    var bar = page.bar, state = page.state;
+    var bar = page.bar, state = fresh();
     var action = button.getAttribute("data-action");
     var date = bar.getAttribute("data-date");
     if (action === "print") window.print();
@@ -176,4 +196,6 @@
   else init();
   // A password-protected packet swaps its pages in place (unlock.js): set up each one shown.
   document.addEventListener("tarea:page", init);
+  // A page restored from the back/forward cache shows what was saved meanwhile.
+  window.addEventListener("pageshow", function (event) { if (event.persisted) init(); });
 })();

@@ -86,6 +86,55 @@ pub fn axe_or_skip(test: &str) -> Option<String> {
     }
 }
 
+/// The last lines a browser printed on stderr, for error messages.
+pub type StderrTail = Arc<Mutex<VecDeque<String>>>;
+
+/// Starts a browser (`command`, with its flags) and waits for the line on stderr that announces
+/// its remote-control address (`ws://…`, after `marker`). Its stderr is read on a thread for as
+/// long as it lives (a full pipe would block it), keeping the last lines for error messages.
+pub fn spawn_listening(mut command: Command, program: &Path, marker: &str) -> (Child, StderrTail, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {}: {e}", program.display()));
+    let stderr: StderrTail = Arc::new(Mutex::new(VecDeque::new()));
+    let (send, receive) = mpsc::channel();
+    let pipe = child.stderr.take().unwrap();
+    let tail = Arc::clone(&stderr);
+    let wanted = marker.to_string();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if let Some(at) = line.find("ws://")
+                && line.contains(&wanted)
+            {
+                let _ = send.send(line[at..].trim().to_string());
+            }
+            let mut tail = tail.lock().unwrap();
+            if tail.len() == 60 {
+                tail.pop_front();
+            }
+            tail.push_back(line);
+        }
+    });
+    match receive.recv_timeout(DEFAULT_TIMEOUT) {
+        Ok(url) => (child, stderr, url),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let tail: Vec<String> = stderr.lock().unwrap().iter().cloned().collect();
+            panic!(
+                "{} did not print \"{marker} ws://…\" within {:?}; its stderr:\n{}",
+                program.display(),
+                DEFAULT_TIMEOUT,
+                tail.join("\n")
+            );
+        }
+    }
+}
+
 /// A running headless Chromium; killed when dropped.
 pub struct Browser {
     child: Child,
@@ -130,7 +179,8 @@ impl Browser {
     /// Launches the Chromium at `program` with a fresh profile and connects to it.
     pub fn launch(program: &Path) -> Browser {
         let profile = tempfile::tempdir().expect("a temp dir for the Chromium profile");
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        command
             .args([
                 "--headless",
                 "--no-sandbox",
@@ -149,48 +199,8 @@ impl Browser {
                 "--remote-debugging-port=0",
             ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
-            .arg("about:blank")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", program.display()));
-
-        // Read stderr on a thread for as long as Chromium lives (a full pipe would block it),
-        // handing over the DevTools address and keeping the last lines for error messages.
-        let stderr = Arc::new(Mutex::new(VecDeque::new()));
-        let (send, receive) = mpsc::channel();
-        let pipe = child.stderr.take().unwrap();
-        let tail = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                if let Some(at) = line.find("ws://")
-                    && line.contains("DevTools listening on")
-                {
-                    let _ = send.send(line[at..].trim().to_string());
-                }
-                let mut tail = tail.lock().unwrap();
-                if tail.len() == 40 {
-                    tail.pop_front();
-                }
-                tail.push_back(line);
-            }
-        });
-        let ws_url = match receive.recv_timeout(DEFAULT_TIMEOUT) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let tail: Vec<String> = stderr.lock().unwrap().iter().cloned().collect();
-                panic!(
-                    "{} did not print \"DevTools listening on ws://…\" within {:?}; its stderr:\n{}",
-                    program.display(),
-                    DEFAULT_TIMEOUT,
-                    tail.join("\n")
-                );
-            }
-        };
+            .arg("about:blank");
+        let (child, stderr, ws_url) = spawn_listening(command, program, "DevTools listening on");
         let cdp = Cdp::connect(&ws_url);
         Browser {
             child,
@@ -568,7 +578,8 @@ impl Drop for Page<'_> {
     }
 }
 
-fn shorten(js: &str) -> String {
+/// At most 200 bytes of a script, for a message.
+pub fn shorten(js: &str) -> String {
     if js.len() <= 200 {
         js.to_string()
     } else {

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod firefox;
+pub mod form_site;
 
 use std::path::{Path, PathBuf};
 
