@@ -68,11 +68,11 @@ pub fn day_key(task: &str, iso: &str) -> String {
 
 /// Every field of a packet's form, in page order.
 pub fn fields(packet: &Packet) -> Vec<Field> {
-    packet.tasks.iter().flat_map(task_fields).collect()
+    packet.tasks.iter().flat_map(fields_of).collect()
 }
 
 /// The fields of one task's page.
-fn task_fields(task: &TaskView) -> Vec<Field> {
+pub fn fields_of(task: &TaskView) -> Vec<Field> {
     let field = |key: String, kind: &'static str, min: i64, max: i64| Field { key, kind, min, max };
     let mut out = Vec::new();
     out.push(field(format!("{}/likely", task.id), "percent", 0, 100));
@@ -123,28 +123,46 @@ pub fn check_value(field: &Field, value: &str) -> Result<(), String> {
     }
 }
 
-/// Every problem of an answer file, checked against the packet its token names.
-pub fn problems(file: &AnswerFile, packet: &Packet) -> Vec<String> {
-    let mut out = Vec::new();
+/// What checking an answer file against its packet found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// Values that do not fit their field, and a wrong format or version: the file is refused.
+    pub problems: Vec<String>,
+    /// Keys of fields the packet no longer has (its plan changed after it was handed out): they
+    /// are left out and reported, the rest of the file is good.
+    pub unknown: Vec<String>,
+}
+
+/// Checks an answer file against the packet its token names.
+pub fn check(file: &AnswerFile, packet: &Packet) -> Checked {
+    let mut out = Checked::default();
     if file.format != FORMAT {
-        out.push(format!("\"format\" should be \"{FORMAT}\", not \"{}\"", short(&file.format)));
+        out.problems.push(format!("\"format\" should be \"{FORMAT}\", not \"{}\"", short(&file.format)));
     }
     if file.version != VERSION {
-        out.push(format!("\"version\" {} is not one this tarea reads (it reads {VERSION})", file.version));
+        out.problems.push(format!("\"version\" {} is not one this tarea reads (it reads {VERSION})", file.version));
     }
     let all = fields(packet);
     let known: BTreeMap<&str, &Field> = all.iter().map(|f| (f.key.as_str(), f)).collect();
     for (key, value) in &file.answers {
         match known.get(key.as_str()) {
-            None => out.push(format!("answer \"{}\" is not a field of this packet", short(key))),
+            None => out.unknown.push(key.clone()),
             Some(field) => {
                 if let Err(why) = check_value(field, value) {
-                    out.push(format!("answer \"{key}\" {why}"));
+                    out.problems.push(format!("answer \"{key}\" {why}"));
                 }
             }
         }
     }
     out
+}
+
+/// A message naming keys the packet does not have (at most three of them).
+pub fn unknown_message(unknown: &[String]) -> String {
+    let named: Vec<String> = unknown.iter().take(3).map(|k| format!("\"{}\"", short(k))).collect();
+    let more = if unknown.len() > 3 { format!(" and {} more", unknown.len() - 3) } else { String::new() };
+    let noun = if unknown.len() == 1 { "answer is" } else { "answers are" };
+    format!("{} {noun} for fields this packet no longer has: {}{more}", unknown.len(), named.join(", "))
 }
 
 /// At most 40 characters of `text`, for a message.

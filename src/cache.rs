@@ -25,6 +25,10 @@ pub struct Cache {
     pub version: String,
     /// By packet token.
     pub packets: BTreeMap<String, Entry>,
+    /// Whether that build sealed every packet (`build --encrypt`): a rebuild that was not asked
+    /// anything (after `tarea import`) seals them again rather than publishing them open.
+    #[serde(default)]
+    pub encrypt_all: bool,
 }
 
 /// One packet's key and the files it produced (paths under `out/`).

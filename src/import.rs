@@ -1,11 +1,14 @@
 //! `tarea import`: the answers a patient downloaded from their online packet come back to the
 //! therapist's side of the site.
 //!
-//! Each file names its packet by token; it is checked against that packet's form (every key a
-//! field, every value fitting its field) and kept as `library/answers/<patient>/<session>.json`,
-//! beside the plans — never under `out/public/`. Every problem of every file is reported before
-//! anything is written, so a bad file never leaves half an import behind. A second download of
-//! the same packet is merged into the first: newer answers win, none is lost.
+//! Each file names its packet by token; it is checked against that packet's form (every value
+//! fitting its field) and kept as `library/answers/<patient>/<session>.json`, beside the plans.
+//! Every problem of every file is reported before anything is written, so a bad file never leaves
+//! half an import behind. Answers to fields the packet no longer has (its plan changed after it
+//! was handed out) are left out and reported, not a reason to refuse the rest. Downloads of the
+//! same packet are merged in the order the browser saved them (its `saved` time, not file names:
+//! a second download is `answers (1).json`): a newer answer replaces an older one, an older file
+//! only fills in what is missing, and none is dropped.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +17,7 @@ use anyhow::{Context, Result};
 
 use crate::answers::{self, AnswerFile};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::load::{ANSWERS, SourceFile};
+use crate::load::SourceFile;
 use crate::resolve::{Packet, PacketLink};
 
 /// What an import recorded for one packet.
@@ -32,6 +35,8 @@ pub struct Imported {
     pub answers: usize,
     /// How many of them are new or changed by this import.
     pub changed: usize,
+    /// Answers left out: their fields are no longer in the packet.
+    pub skipped: Vec<String>,
 }
 
 /// Reads every answer file in `paths` (files, or folders of `*.json`), checks each against the
@@ -43,10 +48,10 @@ pub(crate) fn import(root: &Path, paths: &[PathBuf], packets: &[(Packet, PacketL
     }
     let by_token: BTreeMap<&str, &(Packet, PacketLink)> = packets.iter().map(|p| (p.0.token.as_str(), p)).collect();
     let mut diags = Diagnostics::default();
-    // By patient and date: the merged answers of every file for that packet.
-    let mut merged: BTreeMap<(String, String), AnswerFile> = BTreeMap::new();
+    // By patient and date: every good file for that packet, and the answers left out of them.
+    let mut incoming: BTreeMap<(String, String), (Vec<AnswerFile>, Vec<String>)> = BTreeMap::new();
     for path in &files {
-        let Some(file) = read_answer_file(path, &mut diags) else { continue };
+        let Some(mut file) = read_answer_file(path, &mut diags) else { continue };
         let Some((packet, link)) = by_token.get(file.token.as_str()) else {
             diags.push(Diagnostic::error(Some(path), "these answers are for a packet this site does not have").help(
                 "check that the file was downloaded from this clinic's site; if the site secret was rotated \
@@ -54,32 +59,40 @@ pub(crate) fn import(root: &Path, paths: &[PathBuf], packets: &[(Packet, PacketL
             ));
             continue;
         };
-        let problems = answers::problems(&file, packet);
-        if !problems.is_empty() {
-            for problem in problems {
+        let checked = answers::check(&file, packet);
+        if !checked.problems.is_empty() {
+            for problem in checked.problems {
                 diags.push(Diagnostic::error(Some(path), problem).help(
-                    "the file may have been edited by hand or come from an older version of the packet; \
+                    "the file may have been edited by hand or come from an older version of tarea; \
                      ask the patient to download it again",
                 ));
             }
             continue;
         }
-        merge(merged.entry((link.patient_id.clone(), link.date.clone())).or_insert_with(|| empty(&file)), file);
+        file.answers.retain(|key, _| !checked.unknown.contains(key));
+        let entry = incoming.entry((link.patient_id.clone(), link.date.clone())).or_default();
+        entry.0.push(file);
+        entry.1.extend(checked.unknown);
     }
     diags.into_result()?;
 
     let mut done = Vec::new();
-    for ((patient_id, date), incoming) in merged {
-        let relative = Path::new("library").join(ANSWERS).join(&patient_id).join(format!("{date}.json"));
+    for ((patient_id, date), (mut files, skipped)) in incoming {
+        let relative = crate::load::answers_path(&patient_id, &date);
         let path = root.join(&relative);
-        let mut kept = match std::fs::read_to_string(&path) {
+        let mut kept = match crate::load::read_answer_text(&path) {
             Ok(text) => serde_json::from_str::<AnswerFile>(&text).with_context(|| {
                 format!("{} is not a tarea answer file; move it away and import again", path.display())
             })?,
-            Err(_) => empty(&incoming),
+            Err(_) if !path.exists() => empty(&files[0]),
+            Err(why) => anyhow::bail!("{}: {why}", path.display()),
         };
         let before = kept.answers.clone();
-        merge(&mut kept, incoming);
+        // Oldest first, so that the newest answer to a field is the one kept.
+        files.sort_by_key(saved_at);
+        for file in files {
+            merge(&mut kept, file);
+        }
         let changed = kept.answers.iter().filter(|(k, v)| before.get(*k) != Some(v)).count();
         let text = serde_json::to_string_pretty(&kept)? + "\n";
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
@@ -97,6 +110,7 @@ pub(crate) fn import(root: &Path, paths: &[PathBuf], packets: &[(Packet, PacketL
             path: relative,
             answers: kept.answers.len(),
             changed,
+            skipped,
         });
     }
     Ok(done)
@@ -113,13 +127,25 @@ fn empty(like: &AnswerFile) -> AnswerFile {
     }
 }
 
-/// Adds `newer`'s answers to `kept`; an answer given in both takes the newer file's value.
-fn merge(kept: &mut AnswerFile, newer: AnswerFile) {
-    kept.answers.extend(newer.answers);
-    kept.saved = match (kept.saved.take(), newer.saved) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
+/// When the browser saved a file, when it says so in a form that can be compared.
+fn saved_at(file: &AnswerFile) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    file.saved.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s.trim()).ok())
+}
+
+/// Adds `incoming`'s answers to `kept`: they replace kept ones, unless `incoming` was saved before
+/// `kept` was (an old download imported again), when they only fill in what is missing.
+fn merge(kept: &mut AnswerFile, incoming: AnswerFile) {
+    let older = matches!((saved_at(&incoming), saved_at(kept)), (Some(new), Some(old)) if new < old);
+    if older {
+        for (key, value) in incoming.answers {
+            kept.answers.entry(key).or_insert(value);
+        }
+    } else {
+        kept.answers.extend(incoming.answers);
+        if incoming.saved.is_some() {
+            kept.saved = incoming.saved;
+        }
+    }
 }
 
 /// The files named, with folders replaced by the `*.json` files in them, sorted.
@@ -146,10 +172,10 @@ fn answer_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Parses one answer file; a problem is reported at its line and column.
 fn read_answer_file(path: &Path, diags: &mut Diagnostics) -> Option<AnswerFile> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::load::read_answer_text(path) {
         Ok(text) => text,
-        Err(e) => {
-            diags.push(Diagnostic::error(Some(path), format!("cannot read file: {e}")));
+        Err(why) => {
+            diags.push(Diagnostic::error(Some(path), why));
             return None;
         }
     };

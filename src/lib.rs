@@ -129,7 +129,9 @@ pub fn build_with(
         whole: filter.is_everything(),
     };
     let written = write::write_output(&options.out, &output)?;
-    rendered.cache.save(&options.out)?;
+    let mut cache = rendered.cache;
+    cache.encrypt_all = filter.encrypt_all;
+    cache.save(&options.out)?;
     Ok(BuildReport {
         packets,
         rendered: rendered.packets,
@@ -192,14 +194,19 @@ fn render_prepared(
 fn stale_answers(site: &load::Site, resolved: &resolve::Resolved, diags: &mut Diagnostics) {
     for (packet, link) in resolved.packets.iter().zip(&resolved.links) {
         let Some(file) = site.answers.get(&link.patient_id).and_then(|a| a.get(&link.date)) else { continue };
-        let problems = answers::problems(file, packet);
-        if let Some(first) = problems.first() {
-            let path =
-                PathBuf::from("library").join(load::ANSWERS).join(&link.patient_id).join(format!("{}.json", link.date));
-            let more = if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
+        let checked = answers::check(file, packet);
+        let mut found = checked.problems;
+        if !checked.unknown.is_empty() {
+            found.push(answers::unknown_message(&checked.unknown));
+        }
+        if let Some(first) = found.first() {
+            let more = if found.len() > 1 { format!(" (and {} more)", found.len() - 1) } else { String::new() };
             diags.push(
-                Diagnostic::error(Some(&path), format!("{first}{more}"))
-                    .help("the session in the plan changed after these answers were imported; they stay in the file, but the therapist copy shows only those that still fit")
+                Diagnostic::error(Some(&load::answers_path(&link.patient_id, &link.date)), format!("{first}{more}"))
+                    .help(
+                        "the session in the plan changed after these answers were imported; they stay in the \
+                         file, but the therapist copy shows only those that still fit",
+                    )
                     .warning(),
             );
         }
@@ -302,6 +309,12 @@ pub fn new_session(root: &std::path::Path, patient: &str, date: Option<chrono::N
     let path = root.join("library/plans").join(format!("{patient}.toml"));
     scaffold::append_session(&path, &block)?;
     Ok(path)
+}
+
+/// Whether the build in `out` sealed every packet (`build --encrypt`), so that a rebuild it did
+/// not ask for (after `tarea import`) keeps them sealed.
+pub fn last_build_encrypted(out: &std::path::Path) -> bool {
+    cache::Cache::load(out).encrypt_all
 }
 
 /// `tarea import`: checks the answer files patients downloaded (or folders of them) against their

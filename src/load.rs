@@ -81,6 +81,23 @@ pub fn load_site(root: &Path, diags: &mut Diagnostics) -> Option<Site> {
 /// The folder under `library/` that `tarea import` keeps answers in.
 pub const ANSWERS: &str = "answers";
 
+/// The largest answer file read: a whole course of sheets is a few kilobytes.
+pub const MAX_ANSWER_FILE: u64 = 1 << 20;
+
+/// Where the answers to `patient_id`'s packet of `date` are kept, relative to the site root.
+pub fn answers_path(patient_id: &str, date: &str) -> PathBuf {
+    Path::new("library").join(ANSWERS).join(patient_id).join(format!("{date}.json"))
+}
+
+/// Reads an answer file's text, refusing one too large to be one (before reading it).
+pub(crate) fn read_answer_text(path: &Path) -> Result<String, String> {
+    let size = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?.len();
+    if size > MAX_ANSWER_FILE {
+        return Err(format!("is {size} bytes: too large for an answer file (at most {MAX_ANSWER_FILE})"));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read file: {e}"))
+}
+
 /// Reads every imported answer file: `<dir>/<patient id>/<yyyy-mm-dd>.json`. Other files are
 /// left alone; a file that does not parse is reported at its line and column.
 fn load_answers(root: &Path, dir: &Path, diags: &mut Diagnostics) -> BTreeMap<String, BTreeMap<String, AnswerFile>> {
@@ -98,10 +115,10 @@ fn load_answers(root: &Path, dir: &Path, diags: &mut Diagnostics) -> BTreeMap<St
         let shown = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
         let patient = path.parent().and_then(Path::file_name).and_then(|s| s.to_str()).unwrap_or_default();
         let date = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        let text = match std::fs::read_to_string(&path) {
+        let text = match read_answer_text(&path) {
             Ok(text) => text,
-            Err(e) => {
-                diags.push(Diagnostic::error(Some(&shown), format!("cannot read file: {e}")));
+            Err(why) => {
+                diags.push(Diagnostic::error(Some(&shown), why));
                 continue;
             }
         };

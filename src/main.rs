@@ -100,6 +100,10 @@ enum Command {
         /// Only record the answers; do not rebuild.
         #[arg(long)]
         no_build: bool,
+        /// Where the site is built; defaults to <root>/out. The rebuild seals the packets again
+        /// when the last build there was `build --encrypt`.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// List the patients, their sessions and their packet links.
     List {
@@ -253,21 +257,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print_report(&report, &out, quiet, verbose);
         }
         Command::Serve { root, port } => tarea::serve::serve(&tarea::serve::ServeOptions { root, port, ready: None })?,
-        Command::Import { paths, root, no_build } => {
+        Command::Import { paths, root, no_build, out } => {
             for i in tarea::import_answers(&root, &paths)? {
                 println!(
-                    "{} ({}), session {}: {} answers, {} new or changed → {}",
+                    "{} ({}), session {}: {}, {} new or changed → {}",
                     i.patient,
                     i.patient_id,
                     i.date,
-                    i.answers,
+                    count(i.answers, "answer", "answers"),
                     i.changed,
                     i.path.display()
                 );
+                if !i.skipped.is_empty() {
+                    eprintln!(
+                        "warning: {} (the plan changed after the packet was handed out); left out",
+                        tarea::answers::unknown_message(&i.skipped)
+                    );
+                }
             }
             if !no_build {
-                let out = root.join("out");
-                let report = tarea::build(&tarea::BuildOptions { root, out: out.clone() })?;
+                let out = out.unwrap_or_else(|| root.join("out"));
+                let filter =
+                    tarea::BuildFilter { encrypt_all: tarea::last_build_encrypted(&out), ..Default::default() };
+                let report = tarea::build_with(&tarea::BuildOptions { root, out: out.clone() }, &filter, None)?;
                 print_report(&report, &out, false, false);
             }
         }
@@ -333,7 +345,6 @@ fn print_report(report: &tarea::BuildReport, out: &std::path::Path, quiet: bool,
     if !quiet {
         let unchanged = report.packets - report.rendered;
         let kept = if unchanged > 0 { format!(" ({unchanged} unchanged)") } else { String::new() };
-        let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         println!(
             "{}{kept}, {}, {} written in {:.2} s → {}",
             count(report.packets, "packet", "packets"),
@@ -367,4 +378,9 @@ impl tarea::render::Progress for Bar {
     fn advance(&self, n: usize) {
         self.0.inc(n as u64);
     }
+}
+
+/// "1 file", "2 files".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -31,6 +31,11 @@ fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart
     page.type_text("150");
     let stored = page.eval(&format!("JSON.parse(localStorage.getItem('tarea:{}')).answers", t.token));
     assert_eq!(stored.get(format!("{}/likely", t.task)), None, "150 % was kept: {stored}");
+    // "70.0" is a valid number to the browser; it is kept as import reads it.
+    page.eval(&format!("document.querySelector({}).select(); true", json!(likely)));
+    page.type_text("70.0");
+    let stored = page.eval(&format!("JSON.parse(localStorage.getItem('tarea:{}')).answers", t.token));
+    assert_eq!(stored[format!("{}/likely", t.task)], "70", "{stored}");
     page.eval(&format!("document.querySelector({}).select(); true", json!(likely)));
     page.type_text("80");
     page.wait_for("/Guardado|Saved|Desat/.test(document.querySelector('.answers-bar .status').textContent)");

@@ -263,3 +263,22 @@ fn import_records_a_download_rebuilds_and_refuses_a_bad_one_with_exit_code_1() {
         "the refused file changed the kept answers: {kept}"
     );
 }
+
+#[test]
+fn import_after_an_encrypted_build_keeps_the_packets_sealed() {
+    let site = new_site();
+    let dir = site.path();
+    ok(&tarea(dir, &["build", "-q", "--encrypt"]));
+    let list: serde_json::Value = serde_json::from_str(&ok(&tarea(dir, &["list", "--json"]))).unwrap();
+    let token = list.as_array().unwrap().iter().find(|l| l["patient_id"] == "marc").unwrap()["token"].clone();
+    let file = serde_json::json!({ "format": "tarea-answers", "version": 1, "token": token,
+        "answers": { "thought-record/0/intensity": "6" } });
+    let downloads = tempfile::tempdir().unwrap();
+    let path = downloads.path().join("answers.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    ok(&tarea(dir, &["import", path.to_str().unwrap()]));
+    let cover =
+        std::fs::read_to_string(dir.join("out/public").join(token.as_str().unwrap()).join("index.html")).unwrap();
+    assert!(cover.contains("id=\"tarea-sealed\""), "the rebuild after import published the packet open");
+    assert!(!cover.contains("Marc"), "the patient's name is readable in a sealed packet");
+}

@@ -214,7 +214,8 @@ fn import_refuses_files_that_do_not_fit_and_writes_nothing() {
     let before = common::snapshot(&root.join("library"));
     let err = tarea::import_answers(root, &[dir.to_path_buf()]).unwrap_err();
     let shown = format!("{err:#}");
-    assert!(shown.contains("2-unknown-field.json") && shown.contains("\"thought-record/99/nothing\""), "{shown}");
+    // A field the packet no longer has is no reason to refuse a file (see the next test).
+    assert!(!shown.contains("2-unknown-field.json"), "{shown}");
     assert!(shown.contains("3-out-of-range.json") && shown.contains(&scale.key), "{shown}");
     assert!(shown.contains("from 0 to 10"), "{shown}");
     assert!(shown.contains("4-foreign.json") && shown.contains("does not have"), "{shown}");
@@ -229,7 +230,10 @@ fn every_answer_written_online_is_in_the_therapist_copy_and_in_no_public_file() 
     let packets = tarea::packets(root).unwrap();
     let downloads = tempfile::tempdir().unwrap();
     for (i, (packet, _)) in packets.iter().enumerate() {
-        write_json(&downloads.path().join(format!("{i}.json")), &answer_file(packet));
+        // Saved after the example's own answers (Elisa's of 26 November), so these replace them.
+        let mut file = answer_file(packet);
+        file.saved = Some("2027-01-01T10:00:00+01:00".into());
+        write_json(&downloads.path().join(format!("{i}.json")), &file);
     }
     tarea::import_answers(root, &[downloads.path().to_path_buf()]).unwrap();
     build(root).unwrap();
@@ -305,9 +309,59 @@ fn answers_that_no_longer_fit_their_packet_are_a_warning_and_stay_in_the_file() 
     let shown: Vec<String> = report.warnings.iter().map(|w| w.to_string()).collect();
     assert!(
         shown.iter().any(|w| w.contains("library/answers/elisa/2026-11-26.json")
-            && w.contains("\"thought-record/40/situation\" is not a field of this packet")),
+            && w.contains("no longer has: \"thought-record/40/situation\"")),
         "{shown:?}"
     );
     let kept: AnswerFile = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(kept, file, "the build changed the answers file");
+}
+
+#[test]
+fn answers_to_fields_the_packet_no_longer_has_are_left_out_and_reported() {
+    let site = example();
+    let root = site.path();
+    let packets = tarea::packets(root).unwrap();
+    let (packet, link) = &packets[0];
+    let mut file = answer_file(packet);
+    file.answers.insert(format!("{}/40/situation", packet.tasks[0].id), "a row that went away".into());
+    let downloads = tempfile::tempdir().unwrap();
+    write_json(&downloads.path().join("answers.json"), &file);
+    let imported = tarea::import_answers(root, &[downloads.path().to_path_buf()]).unwrap();
+    assert_eq!(imported[0].skipped, [format!("{}/40/situation", packet.tasks[0].id)]);
+    assert_eq!(imported[0].answers, file.answers.len() - 1);
+    let kept = std::fs::read_to_string(root.join(tarea::load::answers_path(&link.patient_id, &link.date))).unwrap();
+    assert!(!kept.contains("a row that went away"), "{kept}");
+}
+
+#[test]
+fn downloads_merge_in_the_order_they_were_saved_whatever_their_names() {
+    let site = example();
+    let root = site.path();
+    let packets = tarea::packets(root).unwrap();
+    let (packet, link) = &packets[0];
+    let key = format!("{}/likely", packet.tasks[0].id);
+    let other = answers::fields(packet).into_iter().find(|f| f.kind == "text").unwrap().key;
+    let file = |saved: &str, likely: &str| {
+        let mut f = answer_file(packet);
+        f.answers.retain(|k, _| *k == key || *k == other);
+        f.answers.insert(key.clone(), likely.into());
+        f.saved = Some(saved.into());
+        f
+    };
+    let downloads = tempfile::tempdir().unwrap();
+    // The browser names the second download "answers (1).json", which sorts first.
+    write_json(&downloads.path().join("answers.json"), &file("2026-12-01T21:00:00+01:00", "40"));
+    let mut newer = file("2026-12-02T08:30:00+01:00", "75");
+    newer.answers.remove(&other);
+    write_json(&downloads.path().join("answers (1).json"), &newer);
+    tarea::import_answers(root, &[downloads.path().to_path_buf()]).unwrap();
+    let path = root.join(tarea::load::answers_path(&link.patient_id, &link.date));
+    let kept = || serde_json::from_str::<AnswerFile>(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(kept().answers[&key], "75", "the newer download wins");
+    assert!(kept().answers.contains_key(&other), "what only the older one had is kept");
+    assert_eq!(kept().saved.as_deref(), Some("2026-12-02T08:30:00+01:00"));
+    // Importing the old download again changes nothing: it only fills in what is missing.
+    let imported = tarea::import_answers(root, &[downloads.path().join("answers.json")]).unwrap();
+    assert_eq!(imported[0].changed, 0);
+    assert_eq!(kept().answers[&key], "75");
 }

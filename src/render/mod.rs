@@ -163,7 +163,7 @@ pub fn render_site(
 
     // Keep what is on disk already; render the rest.
     let fingerprint = cache::fingerprint(templates);
-    let mut next = Cache { version: env!("CARGO_PKG_VERSION").into(), packets: BTreeMap::new() };
+    let mut next = Cache { version: env!("CARGO_PKG_VERSION").into(), packets: BTreeMap::new(), encrypt_all: false };
     let mut kept = Vec::new();
     let mut spooled = Vec::new();
     let mut work = Vec::new();

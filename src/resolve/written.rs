@@ -51,12 +51,14 @@ pub(crate) fn written_sheet(
     words: &WrittenWords,
 ) -> Option<WrittenSheet> {
     let yes = words.yes.as_str();
+    let kinds: BTreeMap<String, &str> = answers::fields_of(sheet).into_iter().map(|f| (f.key, f.kind)).collect();
+    // A tick reads "yes" (an unticked box is no answer); any other value as it was written.
     let value = |key: &str| {
-        given
-            .get(key)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty() && *v != "false")
-            .map(|v| if v == "true" { yes.to_string() } else { v.to_string() })
+        let v = given.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())?;
+        match kinds.get(key) {
+            Some(&"check") => (v == "true").then(|| yes.to_string()),
+            _ => Some(v.to_string()),
+        }
     };
     let mut rows = Vec::new();
     let columns: Vec<String>;

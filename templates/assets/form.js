@@ -41,6 +41,8 @@
       if (el.type === "radio") { if (el.checked) return el.value; }
       else if (el.type === "checkbox") { if (el.checked) return "true"; }
       else if (el.value !== "" && (!el.validity || el.validity.valid)) {
+        // "70.0", "7e1" and "-0" are valid numbers to the browser; import wants plain "70".
+        if (el.type === "number") return String(Math.round(el.valueAsNumber) + 0);
         return el.value.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g, "");
       }
     }
@@ -151,7 +153,10 @@
     state.saved = now();
     mirror(name, value, page.yes);
     var time = new Date().toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
-    bar.querySelector(".status").textContent = store(page.token, state) ? bar.getAttribute("data-saved").replace("{time}", time) : "";
+    // A browser that keeps nothing (storage full, or turned off) must say so, not look saved.
+    bar.querySelector(".status").textContent = store(page.token, state)
+      ? bar.getAttribute("data-saved").replace("{time}", time)
+      : bar.getAttribute("data-not-saved");
   }
 
   // What another tab saved shows here too.
