@@ -10,33 +10,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::resolve::{Packet, TaskView};
 
-/// The `format` of an answer file.
-pub const FORMAT: &str = "tarea-answers";
-/// The answer-file version this tarea writes and reads.
-pub const VERSION: u32 = 1;
+pub use crate::model::{AnswerFile, FORMAT, VERSION};
+
 /// The longest answer kept, in characters (as long as a therapist's note).
 pub const MAX_ANSWER: usize = 3000;
-
-/// What "Download my answers" saves: one packet's answers, keyed by field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnswerFile {
-    /// Always [`FORMAT`].
-    pub format: String,
-    /// Always [`VERSION`].
-    pub version: u32,
-    /// The packet's public folder name.
-    pub token: String,
-    /// When the browser last saved, as it reported it (not trusted, only shown).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saved: Option<String>,
-    /// Field key → what the patient wrote (`"true"` for a ticked box).
-    pub answers: BTreeMap<String, String>,
-}
 
 /// One field of a packet's form.
 #[derive(Debug, Clone, PartialEq, Eq)]

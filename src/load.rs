@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use walkdir::WalkDir;
 
-use crate::answers::AnswerFile;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::model::{Clinic, Homework, Plan};
+use crate::model::{AnswerFile, Clinic, Homework, Plan};
 
 /// A file's text and the path it is shown under (relative to the site root).
 #[derive(Debug, Clone)]

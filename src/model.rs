@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::value::Datetime;
 
@@ -401,4 +401,29 @@ fn no_levels() -> Spanned<Vec<Level>> {
 
 fn first_level() -> Spanned<i64> {
     Spanned::new(0..0, 1)
+}
+
+// The file patients bring back from their online packet (`tarea import` checks it in
+// `crate::answers`, after resolving: here only its shape, so loading can read it).
+
+/// The `format` of an answer file.
+pub const FORMAT: &str = "tarea-answers";
+/// The answer-file version this tarea writes and reads.
+pub const VERSION: u32 = 1;
+
+/// What "Download my answers" saves: one packet's answers, keyed by field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerFile {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`].
+    pub version: u32,
+    /// The packet's public folder name.
+    pub token: String,
+    /// When the browser last saved, as it reported it (not trusted, only shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved: Option<String>,
+    /// Field key → what the patient wrote (`"true"` for a ticked box).
+    pub answers: BTreeMap<String, String>,
 }
