@@ -159,7 +159,7 @@ fn a_password_protected_packet_is_a_form_too_once_opened() {
     page.click(&format!("a[href=\"{}.html\"]", t.task));
     page.wait_for("document.querySelector('.answers-bar') && !document.querySelector('.answers-bar').hidden");
     page.click(&format!("{}[value='6']", field(&t.scale)));
-    let stored = page.eval(&format!("JSON.parse(localStorage.getItem('tarea:{}')).answers", t.token));
+    let stored = page.wait_for(&format!("(JSON.parse(localStorage.getItem('tarea:{}')) || {{}}).answers", t.token));
     assert_eq!(stored[&t.scale], "6");
     let errors = page.errors();
     assert!(errors.is_empty(), "errors in the page: {errors:?}");

@@ -439,8 +439,12 @@ impl Page<'_> {
     /// mouse, as a person would. Panics when nothing matches.
     pub fn click(&self, selector: &str) {
         let js = format!(
-            "(() => {{ const e = document.querySelector({}); if (!e) return null; \
-             e.scrollIntoView({{ block: 'center', inline: 'center' }}); const r = e.getBoundingClientRect(); \
+            // Fonts loaded and two frames drawn after scrolling: the element is where the mouse
+            // will land (a late web font or a page swapped in place can still move it otherwise).
+            "(async () => {{ await document.fonts.ready; const e = document.querySelector({}); if (!e) return null; \
+             e.scrollIntoView({{ block: 'center', inline: 'center' }}); \
+             await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done))); \
+             const r = e.getBoundingClientRect(); \
              return [r.left + r.width / 2, r.top + r.height / 2]; }})()",
             json!(selector)
         );
