@@ -245,7 +245,8 @@ fn resolve_file(out: &Path, url_path: &str) -> Option<PathBuf> {
     (canonical.starts_with(out.canonicalize().ok()?) && canonical.is_file()).then_some(canonical)
 }
 
-fn percent_decode(text: &str) -> Option<String> {
+/// A URL path with its `%XX` escapes decoded; `None` when they are not valid UTF-8.
+pub fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -262,19 +263,25 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or_default() {
-        "html" => "text/html; charset=utf-8",
+/// The `Content-Type` of a file tarea writes (or a site adds), by its extension.
+pub fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase().as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",
-        "md" => "text/markdown; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
-        "txt" => "text/plain; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
         "pdf" => "application/pdf",
+        "md" => "text/markdown; charset=utf-8",
+        "ics" => "text/calendar; charset=utf-8",
         "ttf" => "font/ttf",
         "otf" => "font/otf",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
         "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "svg" => "image/svg+xml",
+        "txt" => "text/plain; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
         _ => "application/octet-stream",
     }
 }

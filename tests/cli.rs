@@ -203,6 +203,14 @@ fn serve_rebuilds_reloads_and_keeps_the_last_good_page() {
     let (head, body) = get(port, &page_path);
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(body.contains("Primera nota.") && body.contains("/__tarea/live.js"));
+    // The preview serves what the pages load with the type a browser runs or offers it as.
+    for (file, expected) in [
+        ("/public/assets/form.js".to_string(), "text/javascript"),
+        (format!("/public/{}/reminders.ics", packet.file_name().unwrap().to_string_lossy()), "text/calendar"),
+    ] {
+        let (head, _) = get(port, &file);
+        assert!(head.contains(&format!("Content-Type: {expected}")), "{file}: {head}");
+    }
     let (head, _) = get(port, "/../library/clinic.toml");
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 
