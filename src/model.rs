@@ -81,6 +81,19 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [Kind; 9] = [
+        Kind::SelfRegistration,
+        Kind::Relaxation,
+        Kind::Reading,
+        Kind::Film,
+        Kind::Assertiveness,
+        Kind::List,
+        Kind::WarningSigns,
+        Kind::Review,
+        Kind::SelfDesigned,
+    ];
+
     /// Whether the sheet is a table of rows (others are plan-like sections, always portrait).
     pub fn is_table(self) -> bool {
         !matches!(self, Kind::WarningSigns | Kind::Review | Kind::SelfDesigned)

@@ -24,19 +24,6 @@ use serde_json::{Value, json};
 /// The axe-core tags of WCAG 2.2 level AA (which includes the earlier versions and level A).
 const WCAG_TAGS: [&str; 5] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 
-/// Every homework kind tarea lays out.
-const KINDS: [&str; 9] = [
-    "self-registration",
-    "relaxation",
-    "reading",
-    "film",
-    "assertiveness",
-    "list",
-    "warning-signs",
-    "review",
-    "self-designed",
-];
-
 /// The tags to audit: [`WCAG_TAGS`] and any in `TAREA_AXE_EXTRA_TAGS` (comma-separated, e.g.
 /// `best-practice` to see axe's advice beyond WCAG).
 fn tags() -> Vec<String> {
@@ -491,7 +478,11 @@ fn shipped_library(shard: usize, test: &str) {
             auditor.check_packet(&site, packet);
         }
     }
-    assert_eq!(all_kinds, KINDS.iter().map(|k| k.to_string()).collect(), "the example plans use every kind");
+    assert_eq!(
+        all_kinds,
+        tarea::model::Kind::ALL.iter().map(|k| k.name().to_string()).collect(),
+        "the example plans use every kind"
+    );
     if shard == 1 {
         auditor.check_private(&site);
     }

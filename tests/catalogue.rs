@@ -158,18 +158,7 @@ fn the_catalogue_has_every_kind_and_the_plans_use_each() {
     let templates = templates();
     assert!(templates.len() >= 10, "{} templates", templates.len());
     let kinds: std::collections::BTreeSet<&str> = templates.iter().map(|t| t.kind.as_str()).collect();
-    let all = [
-        "self-registration",
-        "relaxation",
-        "reading",
-        "film",
-        "assertiveness",
-        "list",
-        "warning-signs",
-        "review",
-        "self-designed",
-    ];
-    assert_eq!(kinds, all.into_iter().collect());
+    assert_eq!(kinds, tarea::model::Kind::ALL.iter().map(|k| k.name()).collect());
     let by_id: BTreeMap<&str, &str> = templates.iter().map(|t| (t.id.as_str(), t.kind.as_str())).collect();
     let mut used = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(repo().join("library/plans")).unwrap() {
@@ -180,5 +169,9 @@ fn the_catalogue_has_every_kind_and_the_plans_use_each() {
             }
         }
     }
-    assert_eq!(used, all.into_iter().collect(), "every kind is used by an example plan");
+    assert_eq!(
+        used,
+        tarea::model::Kind::ALL.iter().map(|k| k.name()).collect(),
+        "every kind is used by an example plan"
+    );
 }
