@@ -76,16 +76,23 @@ pub(crate) fn import(root: &Path, paths: &[PathBuf], packets: &[(Packet, PacketL
     }
     diags.into_result()?;
 
+    // Every kept file is read and merged before any is written: one that cannot be read stops the
+    // import with nothing changed, like a bad download does.
     let mut done = Vec::new();
+    let mut writes = Vec::new();
     for ((patient_id, date), (mut files, skipped)) in incoming {
         let relative = crate::load::answers_path(&patient_id, &date);
         let path = root.join(&relative);
-        let mut kept = match crate::load::read_answer_text(&path) {
-            Ok(text) => serde_json::from_str::<AnswerFile>(&text).with_context(|| {
+        let old_text = match crate::load::read_answer_text(&path) {
+            Ok(text) => Some(text),
+            Err(_) if !path.exists() => None,
+            Err(why) => anyhow::bail!("{}: {why}", path.display()),
+        };
+        let mut kept = match &old_text {
+            Some(text) => serde_json::from_str::<AnswerFile>(text).with_context(|| {
                 format!("{} is not a tarea answer file; move it away and import again", path.display())
             })?,
-            Err(_) if !path.exists() => empty(&files[0]),
-            Err(why) => anyhow::bail!("{}: {why}", path.display()),
+            None => empty(&files[0]),
         };
         let before = kept.answers.clone();
         // Oldest first, so that the newest answer to a field is the one kept.
@@ -95,12 +102,8 @@ pub(crate) fn import(root: &Path, paths: &[PathBuf], packets: &[(Packet, PacketL
         }
         let changed = kept.answers.iter().filter(|(k, v)| before.get(*k) != Some(v)).count();
         let text = serde_json::to_string_pretty(&kept)? + "\n";
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            let parent = path.parent().expect("an answers path has a folder");
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-            let temporary = path.with_extension("json.tmp");
-            std::fs::write(&temporary, &text).with_context(|| format!("writing {}", temporary.display()))?;
-            std::fs::rename(&temporary, &path).with_context(|| format!("writing {}", path.display()))?;
+        if old_text.as_deref() != Some(text.as_str()) {
+            writes.push((path, text));
         }
         let patient = packets.iter().find(|p| p.1.patient_id == patient_id).map(|p| p.0.patient.clone());
         done.push(Imported {
@@ -112,6 +115,13 @@ pub(crate) fn import(root: &Path, paths: &[PathBuf], packets: &[(Packet, PacketL
             changed,
             skipped,
         });
+    }
+    for (path, text) in writes {
+        let parent = path.parent().expect("an answers path has a folder");
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, &text).with_context(|| format!("writing {}", temporary.display()))?;
+        std::fs::rename(&temporary, &path).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(done)
 }
