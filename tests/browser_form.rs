@@ -158,6 +158,11 @@ fn a_password_protected_packet_is_a_form_too_once_opened() {
     page.wait_for(&format!("!!document.querySelector('a[href=\"{}.html\"]')", t.task));
     page.click(&format!("a[href=\"{}.html\"]", t.task));
     page.wait_for("document.querySelector('.answers-bar') && !document.querySelector('.answers-bar').hidden");
+    // A page swapped in place takes the focus to its title, for screen readers to announce it.
+    assert_eq!(
+        page.eval("document.activeElement.tagName + ' ' + document.activeElement.textContent.trim()"),
+        format!("H1 {}", page.eval("document.querySelector('h1').textContent.trim()").as_str().unwrap())
+    );
     page.click(&format!("{}[value='6']", field(&t.scale)));
     let stored = page.wait_for(&format!("(JSON.parse(localStorage.getItem('tarea:{}')) || {{}}).answers", t.token));
     assert_eq!(stored[&t.scale], "6");
@@ -188,4 +193,21 @@ fn two_open_pages_of_a_packet_keep_each_others_answers() {
         json!(field(&t.text))
     ));
     first.wait_for(&format!("document.querySelector({}).checked", json!(format!("{}[value='7']", field(&t.scale)))));
+}
+
+#[test]
+fn a_browser_that_cannot_keep_answers_says_so() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = Site::build(|_| {});
+    let t = &site.target;
+    let page = browser.new_page();
+    page.goto(&site.task_url());
+    page.wait_for("!document.querySelector('.answers-bar').hidden");
+    // Storage full, or turned off: every write fails.
+    page.eval("Storage.prototype.setItem = () => { throw new DOMException('full', 'QuotaExceededError'); }; true");
+    page.click(&format!("{}[value='3']", field(&t.scale)));
+    let status = page.eval("document.querySelector('.answers-bar .status').textContent");
+    let expected = page.eval("document.querySelector('.answers-bar').dataset.notSaved");
+    assert!(expected.as_str().is_some_and(|e| !e.is_empty()), "{expected}");
+    assert_eq!(status, expected, "the page looks saved when nothing was kept");
 }
