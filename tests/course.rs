@@ -237,3 +237,144 @@ fn large_print_makes_the_booklet_larger_too() {
     let booklet = html(&packet_for(site.path(), "Ana", "2027-02-08").join("booklet.html"));
     assert_eq!(booklet.select(&sel("body.large-print")).count(), 1);
 }
+
+/// The fixture's plan with the first `next` (2027-01-11, one week after 2027-01-04) moved
+/// `days` after the session; returns the 1-based line of that `next`.
+fn move_first_next(root: &Path, days: i64) -> usize {
+    let plan = root.join("library/plans/ana.toml");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let date = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap() + chrono::Duration::days(days);
+    let old = "next = 2027-01-11";
+    let at = text.find(old).expect("the fixture's first session has next = 2027-01-11");
+    let line = text[..at].matches('\n').count() + 1;
+    std::fs::write(&plan, text.replacen(old, &format!("next = {date}"), 1)).unwrap();
+    line
+}
+
+#[test]
+fn a_next_session_more_than_a_year_away_is_a_located_error() {
+    let site = fixture("course");
+    let line = move_first_next(site.path(), 400);
+    let err = tarea::check(site.path()).expect_err("a `next` 400 days away must fail the check");
+    let failed = err.downcast_ref::<tarea::Failed>().expect("the check fails with its diagnostics");
+    let errors: Vec<&tarea::Diagnostic> =
+        failed.diagnostics.iter().filter(|d| d.severity == tarea::diagnostic::Severity::Error).collect();
+    assert_eq!(errors.len(), 1, "{failed}");
+    let error = errors[0];
+    assert!(error.message.contains("400 days") && error.message.contains("probably a typo"), "{error}");
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("a row for each of those 400 days")), "{error}");
+    let at = error.location.as_ref().expect("the error points at the date");
+    assert!(at.file.ends_with("library/plans/ana.toml"), "{error}");
+    assert_eq!(at.line, line, "{error}");
+    assert_eq!(at.line_text, "next = 2028-02-08", "{error}");
+    assert_eq!(at.column, "next = ".len() + 1, "{error}");
+    assert!(build(site.path()).is_err(), "the build refuses it too");
+    assert!(!site.path().join("out/public").exists(), "nothing was written");
+}
+
+#[test]
+fn a_next_session_more_than_five_weeks_away_is_a_located_warning() {
+    let site = fixture("course");
+    let line = move_first_next(site.path(), 40);
+    let warnings = tarea::check(site.path()).expect("a `next` 40 days away only warns");
+    let far: Vec<&tarea::Diagnostic> = warnings.iter().filter(|d| d.message.contains("40 days")).collect();
+    assert_eq!(far.len(), 1, "{warnings:?}");
+    let warning = far[0];
+    assert_eq!(warning.severity, tarea::diagnostic::Severity::Warning);
+    assert!(
+        warning.help.as_deref().is_some_and(|h| h.contains("more than five weeks") && h.contains("40 days of rows")),
+        "{warning}"
+    );
+    let at = warning.location.as_ref().expect("the warning points at the date");
+    assert_eq!((at.line, at.line_text.as_str()), (line, "next = 2027-02-13"), "{warning}");
+    let report = build(site.path()).expect("it builds");
+    assert!(report.warnings.iter().any(|d| d.message.contains("40 days")));
+
+    // Twenty days is an ordinary gap (a holiday): nothing to say.
+    let site = fixture("course");
+    move_first_next(site.path(), 20);
+    let warnings = tarea::check(site.path()).expect("a `next` 20 days away passes");
+    assert!(!warnings.iter().any(|d| d.message.contains("days after")), "{warnings:?}");
+}
+
+/// A plan of `sessions` weekly sessions, each reviewing the last one's two tasks and giving them
+/// again; every tenth also gives the review of all homework.
+fn long_plan(sessions: usize) -> String {
+    let first = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+    let mut plan = String::from("name = \"Largo\"\nlanguage = \"es\"\ntherapist = \"T\"\n");
+    for i in 0..sessions {
+        let date = first + chrono::Duration::weeks(i as i64);
+        let next = date + chrono::Duration::weeks(1);
+        plan.push_str(&format!("\n[[sessions]]\ndate = {date}\nnext = {next}\n"));
+        if i > 0 {
+            let status = ["done", "partial", "not-done", "incorrect"][i % 4];
+            for homework in ["record", "breathing"] {
+                plan.push_str(&format!("\n[[sessions.review]]\nhomework = \"{homework}\"\nstatus = \"{status}\"\n"));
+            }
+        }
+        for (homework, level) in [("record", 1 + i % 5), ("breathing", 1 + i % 3)] {
+            plan.push_str(&format!("\n[[sessions.tasks]]\nhomework = \"{homework}\"\nlevel = {level}\n"));
+        }
+        if i % 10 == 9 {
+            plan.push_str("\n[[sessions.tasks]]\nhomework = \"review\"\n");
+        }
+    }
+    plan
+}
+
+#[test]
+fn a_long_plan_shows_the_last_twelve_sessions_in_each_copy() {
+    let site = fixture("course");
+    let root = site.path();
+    std::fs::remove_file(root.join("library/plans/ana.toml")).unwrap();
+    std::fs::remove_dir_all(root.join("library/answers")).unwrap();
+    std::fs::write(root.join("library/plans/largo.toml"), long_plan(300)).unwrap();
+    let options = tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out") };
+    let filter = tarea::BuildFilter { no_pdf: true, ..Default::default() };
+    tarea::build_with(&options, &filter, None).expect("a plan of 300 sessions builds");
+
+    let mut copies: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("out/private/largo"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .collect();
+    copies.sort();
+    assert_eq!(copies.len(), 300);
+    for (i, path) in copies.iter().enumerate() {
+        let doc = html(path);
+        let columns = doc.select(&sel(".copy-history table.history thead th time")).count();
+        assert_eq!(columns, (i + 1).min(12), "{}", path.display());
+        for row in doc.select(&sel(".copy-history table.history tbody tr")) {
+            assert!(row.select(&sel("td")).count() <= 12, "{}", path.display());
+        }
+        let earlier = texts(&doc, ".copy-history .history-earlier");
+        match i {
+            0..12 => assert!(earlier.is_empty(), "{}: {earlier:?}", path.display()),
+            12 => assert_eq!(
+                earlier,
+                ["Una sesión anterior no se muestra aquí; el historial completo está en el índice privado."]
+            ),
+            _ => assert_eq!(
+                earlier,
+                [format!(
+                    "{} sesiones anteriores no se muestran aquí; el historial completo está en el índice privado.",
+                    i - 11
+                )]
+            ),
+        }
+    }
+    // The 300th copy is as long as the 20th: the history no longer grows with the course.
+    let size = |i: usize| std::fs::metadata(&copies[i]).unwrap().len() as f64;
+    assert!(size(299) < 1.5 * size(19), "copy 20: {} bytes, copy 300: {} bytes", size(19), size(299));
+    // The last copy's history is the last twelve sessions.
+    let last = html(&copies[299]);
+    let dates: Vec<String> = last
+        .select(&sel(".copy-history table.history thead th time"))
+        .map(|t| t.attr("datetime").unwrap().to_string())
+        .collect();
+    assert_eq!(dates.first().map(String::as_str), Some("2032-07-12"));
+    assert_eq!(dates.last().map(String::as_str), Some("2032-09-27"));
+    // The private index keeps the whole course.
+    let index = html(&root.join("out/private/index.html"));
+    assert_eq!(index.select(&sel(".patient-summary table.history thead th time")).count(), 300);
+}

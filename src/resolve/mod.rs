@@ -5,7 +5,7 @@
 //! requested level, the dated day blocks up to the next session. Layouts never see the domain
 //! types, so they cannot reach what a patient must not read (ids, file paths, the secret).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
@@ -26,7 +26,7 @@ use crate::course;
 use crate::i18n::{self, Strings};
 use crate::load::{Loaded, Site};
 use crate::markdown::{self, Block};
-use crate::model::{Kind, Plan, Session};
+use crate::model::{Homework, Kind, Plan, Session, Task};
 use crate::token::Secret;
 use crate::validate::plain_date;
 
@@ -161,9 +161,14 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret, encrypt_all
     for plan in site.plans.values() {
         let sessions = course::sessions(&plan.value);
         let first_link = all.links.len();
+        // What was given and how it went, carried from one session to the next: each packet and
+        // copy reads it instead of going over every earlier session again, so a plan of n sessions
+        // resolves in n steps, not n².
+        let mut given = HistoryLog::default();
+        let mut progress = private::Progress::default();
         for at in 0..sessions.len() {
             let ids = PacketIds { patient_id: &plan.id, secret, strings };
-            let mut packet = resolve_packet(site, &plan.value, &sessions, at, ids);
+            let mut packet = resolve_packet(site, &plan.value, &sessions, at, &given, ids);
             let is_last = at + 1 == sessions.len();
             let has_review = packet.tasks.iter().any(|t| t.kind == Kind::Review.name());
             if is_last && has_review {
@@ -178,7 +183,16 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret, encrypt_all
                 all.booklets.push(booklet::resolve_booklet(&source, &packet));
                 packet.booklet = true;
             }
-            let view = private::CopyContext { site, plan, sessions: &sessions, at, strings, lang: private_lang };
+            let view = private::CopyContext {
+                site,
+                plan,
+                sessions: &sessions,
+                at,
+                strings,
+                lang: private_lang,
+                given: &given,
+                progress: &progress,
+            };
             let mut copy = private::therapist_copy(&view, &packet);
             // The review at the start of a session looks at the previous packet's answers.
             if let Some(previous) = all.copies.last().filter(|_| at > 0) {
@@ -199,9 +213,20 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret, encrypt_all
                 password: password(site, plan, secret, encrypt_all),
             });
             all.packets.push(packet);
+            let (date, session) = sessions[at];
+            given.add(site, date, session);
+            progress.pass(&sessions, at);
         }
-        let view =
-            private::CopyContext { site, plan, sessions: &sessions, at: sessions.len(), strings, lang: private_lang };
+        let view = private::CopyContext {
+            site,
+            plan,
+            sessions: &sessions,
+            at: sessions.len(),
+            strings,
+            lang: private_lang,
+            given: &given,
+            progress: &progress,
+        };
         all.patients.push(private::summary(&view, &all.links[first_link..]));
     }
     all
@@ -229,6 +254,7 @@ fn resolve_packet(
     plan: &Plan,
     sessions: &[(NaiveDate, &Session)],
     at: usize,
+    given: &HistoryLog<'_>,
     ids: PacketIds<'_>,
 ) -> Packet {
     let (date, session) = sessions[at];
@@ -238,7 +264,8 @@ fn resolve_packet(
     let clinic = &site.clinic.value;
     let url = format!("{}/{token}/", clinic.base_url.trim_end_matches('/'));
     let days = Days { first: date, next }.list();
-    let history = history(site, &sessions[..at], &lang);
+    // Only a review sheet shows the history of earlier tasks.
+    let history = if gives_review(site, session) { given.items(&lang) } else { Vec::new() };
     let context = task::TaskContext { lang: &lang, strings: ids.strings, days: &days, plan, history: &history };
     let tasks = session
         .tasks
@@ -272,33 +299,75 @@ fn resolve_packet(
 /// Every task given in `sessions`, once each, in the order first given (with its latest level),
 /// leaving out the review itself.
 pub(crate) fn history(site: &Site, sessions: &[(NaiveDate, &Session)], lang: &str) -> Vec<HistoryItem> {
-    let mut items: Vec<HistoryItem> = Vec::new();
+    let mut given = HistoryLog::default();
     for (day, session) in sessions {
-        for t in &session.tasks {
-            let Some(hw) = site.homework.get(t.homework.get_ref()) else { continue };
-            if hw.value.kind == Kind::Review {
+        given.add(site, *day, session);
+    }
+    given.items(lang)
+}
+
+/// Whether a session gives the review of all homework (the one sheet that shows the history).
+pub(crate) fn gives_review(site: &Site, session: &Session) -> bool {
+    session.tasks.iter().any(|t| site.homework.get(t.homework.get_ref()).is_some_and(|h| h.value.kind == Kind::Review))
+}
+
+/// The tasks given so far in a course, once each in the order first given, added to session by
+/// session: what [`history`] lists, kept up to date in one pass over a plan.
+#[derive(Default)]
+pub(crate) struct HistoryLog<'a> {
+    given: Vec<Given<'a>>,
+    by_id: HashMap<&'a str, usize>,
+}
+
+/// One homework of a [`HistoryLog`].
+struct Given<'a> {
+    homework: &'a Loaded<Homework>,
+    /// Its latest assignment (level, params).
+    task: &'a Task,
+    first: NaiveDate,
+    last: NaiveDate,
+}
+
+impl<'a> HistoryLog<'a> {
+    /// Adds the tasks of the session of `day` (the review itself left out).
+    pub(crate) fn add(&mut self, site: &'a Site, day: NaiveDate, session: &'a Session) {
+        for task in &session.tasks {
+            let Some(homework) = site.homework.get(task.homework.get_ref()) else { continue };
+            if homework.value.kind == Kind::Review {
                 continue;
             }
-            let level = *t.level.get_ref();
-            match items.iter_mut().find(|i| i.id == hw.id) {
-                Some(item) => {
-                    item.level = level;
-                    item.last = DateView::new(*day, lang);
-                    item.purpose = task::purpose_of(t, &hw.value, lang);
+            match self.by_id.get(homework.id.as_str()) {
+                Some(&i) => {
+                    let given = &mut self.given[i];
+                    given.task = task;
+                    given.last = day;
                 }
-                None => items.push(HistoryItem {
-                    id: hw.id.clone(),
-                    title: task::localized(&hw.value.title, lang),
-                    purpose: task::purpose_of(t, &hw.value, lang),
-                    level,
-                    levels: hw.value.levels.get_ref().len(),
-                    first: DateView::new(*day, lang),
-                    last: DateView::new(*day, lang),
-                }),
+                None => {
+                    self.by_id.insert(&homework.id, self.given.len());
+                    self.given.push(Given { homework, task, first: day, last: day });
+                }
             }
         }
     }
-    items
+
+    /// The tasks so far in `lang`, each with its latest level and purpose.
+    pub(crate) fn items(&self, lang: &str) -> Vec<HistoryItem> {
+        self.given
+            .iter()
+            .map(|g| {
+                let hw = &g.homework.value;
+                HistoryItem {
+                    id: g.homework.id.clone(),
+                    title: task::localized(&hw.title, lang),
+                    purpose: task::purpose_of(g.task, hw, lang),
+                    level: *g.task.level.get_ref(),
+                    levels: hw.levels.get_ref().len(),
+                    first: DateView::new(g.first, lang),
+                    last: DateView::new(g.last, lang),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The days a packet covers: from the session to the day before the next one.

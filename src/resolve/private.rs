@@ -1,16 +1,22 @@
 //! The therapist's side of a course: the copy of each session (the review block for its start,
-//! the assignments with tarea's proposed levels, the history of every task) and the per-patient
-//! summary of the private index, and charts of what the patient filled in online. Therapist-only
-//! text (review notes, a plan's `[private]` table) appears here and nowhere else.
+//! the assignments with tarea's proposed levels, the history of the latest sessions) and the
+//! per-patient summary of the private index (the whole history), and charts of what the patient
+//! filled in online. Therapist-only text (review notes, a plan's `[private]` table) appears here
+//! and nowhere else.
+//!
+//! A copy costs the same however long the course: it shows the last [`HISTORY_SESSIONS`]
+//! sessions, and the proposals come from a [`Progress`] carried from session to session.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::charts::{self, Chart, Span};
 use super::written::{self, WrittenSheet, WrittenWords};
-use super::{DateView, Days, Packet, PacketLink, task};
+use super::{DateView, Days, HistoryLog, Packet, PacketLink, task};
 use crate::answers;
-use crate::course;
+use crate::course::{self, Outcome, Suggestion};
 use crate::i18n::Strings;
 use crate::load::{Loaded, Site};
 use crate::model::{Plan, Session};
@@ -43,7 +49,7 @@ pub struct TherapistCopy {
     pub has_previous: bool,
     /// This session's assignments.
     pub assigned: Vec<AssignedRow>,
-    /// Every task across the course so far.
+    /// Every task of the latest sessions (at most [`HISTORY_SESSIONS`], this one included).
     pub history: HistoryTable,
     /// The plan's `[private]` notes.
     pub private: Vec<KeyValue>,
@@ -109,13 +115,19 @@ pub struct AssignedRow {
     pub reason: &'static str,
 }
 
-/// Every task × every session: the level given and how it went.
+/// How many sessions a therapist copy's history shows: its own and the ones just before. The
+/// private index shows the whole course.
+pub const HISTORY_SESSIONS: usize = 12;
+
+/// Every task × every session shown: the level given and how it went.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct HistoryTable {
     /// The sessions, in order.
     pub dates: Vec<DateView>,
-    /// One row per homework.
+    /// One row per homework given at one of them.
     pub rows: Vec<HistoryRow>,
+    /// How many sessions came before the first one shown (left out to keep the table short).
+    pub earlier: usize,
 }
 
 /// One homework across the sessions.
@@ -176,6 +188,10 @@ pub(crate) struct CopyContext<'a> {
     pub strings: &'a Strings,
     /// The private pages' language.
     pub lang: &'a str,
+    /// The tasks given before session `at`.
+    pub given: &'a HistoryLog<'a>,
+    /// How they went, up to session `at`.
+    pub progress: &'a Progress<'a>,
 }
 
 impl CopyContext<'_> {
@@ -220,7 +236,7 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
         .map(|task| {
             let id = task.homework.get_ref();
             let levels = cx.levels(id);
-            let suggestion = course::suggest(cx.sessions, id, levels as i64, cx.at);
+            let suggestion = cx.progress.suggest(id, levels as i64);
             AssignedRow {
                 title: cx.title(id),
                 level: *task.level.get_ref(),
@@ -243,7 +259,7 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
         review,
         has_previous: previous.is_some(),
         assigned,
-        history: history_table(cx, cx.at + 1),
+        history: history_table(cx, (cx.at + 1).saturating_sub(HISTORY_SESSIONS), cx.at + 1),
         private: private_notes(&cx.plan.value.private),
         answers: online_answers(cx, packet),
         previous_answers: None,
@@ -265,7 +281,7 @@ fn online_answers(cx: &CopyContext<'_>, packet: &Packet) -> Option<OnlineAnswers
     let next = session.next.as_ref().and_then(|n| plain_date(n.get_ref()));
     let days = Days { first: date, next }.list();
     // A review sheet asks about every earlier task: the same history as the packet's.
-    let history = super::history(cx.site, &cx.sessions[..cx.at], cx.lang);
+    let history = if super::gives_review(cx.site, session) { cx.given.items(cx.lang) } else { Vec::new() };
     let context =
         task::TaskContext { lang: cx.lang, strings: cx.strings, days: &days, plan: &cx.plan.value, history: &history };
     let words = charts::Words { strings: cx.strings, lang: cx.lang };
@@ -300,33 +316,90 @@ pub(crate) fn summary(cx: &CopyContext<'_>, links: &[PacketLink]) -> PatientSumm
         therapist: cx.plan.value.therapist.get_ref().clone(),
         language: cx.plan.value.language.get_ref().clone(),
         packets: links.to_vec(),
-        history: history_table(cx, cx.sessions.len()),
+        history: history_table(cx, 0, cx.sessions.len()),
     }
 }
 
-/// Every task of the first `upto` sessions, with its level and how it went.
-fn history_table(cx: &CopyContext<'_>, upto: usize) -> HistoryTable {
-    let sessions = &cx.sessions[..upto.min(cx.sessions.len())];
-    let mut ids: Vec<&str> = Vec::new();
-    for (_, s) in sessions {
-        for t in &s.tasks {
-            if !ids.contains(&t.homework.get_ref().as_str()) {
-                ids.push(t.homework.get_ref());
+/// Every task of sessions `from..upto`, with its level and how it went (as the session after it
+/// recorded), homework in the order first given among them. One pass over those sessions.
+fn history_table(cx: &CopyContext<'_>, from: usize, upto: usize) -> HistoryTable {
+    let upto = upto.min(cx.sessions.len());
+    let from = from.min(upto);
+    let sessions = &cx.sessions[from..upto];
+    let mut rows: Vec<(&str, Vec<Option<HistoryCell>>)> = Vec::new();
+    let mut row_of: HashMap<&str, usize> = HashMap::new();
+    for (column, (_, session)) in sessions.iter().enumerate() {
+        let following = cx.sessions.get(from + column + 1).map(|(_, s)| *s);
+        for task in &session.tasks {
+            let id = task.homework.get_ref().as_str();
+            let row = *row_of.entry(id).or_insert_with(|| {
+                rows.push((id, vec![None; sessions.len()]));
+                rows.len() - 1
+            });
+            let cell = &mut rows[row].1[column];
+            // A homework given twice in one session (a validation error) counts once, as given first.
+            if cell.is_none() {
+                *cell = Some(HistoryCell {
+                    level: *task.level.get_ref(),
+                    status: following.and_then(|s| recorded(s, id)).map(|s| s.name()),
+                });
             }
         }
     }
-    let rows = ids
-        .into_iter()
-        .map(|id| {
-            let mut cells = vec![None; sessions.len()];
-            for outcome in course::outcomes(cx.sessions, id, upto) {
-                cells[outcome.session] =
-                    Some(HistoryCell { level: outcome.level, status: outcome.status.map(|s| s.name()) });
+    HistoryTable {
+        dates: sessions.iter().map(|(d, _)| DateView::new(*d, cx.lang)).collect(),
+        rows: rows.into_iter().map(|(id, cells)| HistoryRow { title: cx.title(id), cells }).collect(),
+        earlier: from,
+    }
+}
+
+/// How a session's review recorded `homework`, if it did.
+fn recorded(session: &Session, homework: &str) -> Option<crate::model::Status> {
+    session.review.iter().find(|r| r.homework.get_ref() == homework).map(|r| r.status)
+}
+
+/// How each homework went so far in a course: its last two assignments, with what the session
+/// after each recorded. Carried from one session to the next ([`Progress::pass`]), it proposes
+/// the levels of every copy in one pass over the plan, where [`course::suggest`] goes over every
+/// earlier session each time; both apply [`course::next_level`] to the same outcomes.
+#[derive(Debug, Default)]
+pub(crate) struct Progress<'a> {
+    /// By homework: its latest assignment and the one before.
+    latest: HashMap<&'a str, (Outcome, Option<Outcome>)>,
+}
+
+impl<'a> Progress<'a> {
+    /// Records the tasks of session `at` (each homework once, as given first), with what the
+    /// session after it recorded. Call it for every session, in order.
+    pub(crate) fn pass(&mut self, sessions: &[(NaiveDate, &'a Session)], at: usize) {
+        let (_, session) = sessions[at];
+        let following = sessions.get(at + 1).map(|(_, s)| *s);
+        for task in &session.tasks {
+            let id = task.homework.get_ref().as_str();
+            let outcome =
+                Outcome { session: at, level: *task.level.get_ref(), status: following.and_then(|s| recorded(s, id)) };
+            match self.latest.get_mut(id) {
+                Some((last, _)) if last.session == at => {}
+                Some((last, before)) => {
+                    *before = Some(*last);
+                    *last = outcome;
+                }
+                None => {
+                    self.latest.insert(id, (outcome, None));
+                }
             }
-            HistoryRow { title: cx.title(id), cells }
-        })
-        .collect();
-    HistoryTable { dates: sessions.iter().map(|(d, _)| DateView::new(*d, cx.lang)).collect(), rows }
+        }
+    }
+
+    /// The level to give `homework` (with `levels` levels) at the session after the last one
+    /// passed: what [`course::suggest`] proposes there.
+    pub(crate) fn suggest(&self, homework: &str, levels: i64) -> Suggestion {
+        let Some((last, before)) = self.latest.get(homework) else { return Suggestion::New };
+        match last.status {
+            None => Suggestion::Unreviewed(last.level),
+            Some(status) => course::next_level(last.level, status, before.and_then(|b| b.status), levels),
+        }
+    }
 }
 
 fn private_notes(table: &toml::Table) -> Vec<KeyValue> {
@@ -345,4 +418,50 @@ fn private_notes(table: &toml::Table) -> Vec<KeyValue> {
             KeyValue { key: key.clone(), value }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Plan;
+
+    /// A [`Progress`] proposes what [`course::suggest`] does, at every session, for every homework:
+    /// one given every session, one every other session, one now and then; reviews recorded for
+    /// some sessions and missing at others, with every status.
+    #[test]
+    fn progress_proposes_what_the_course_rule_does() {
+        let statuses = ["done", "partial", "not-done", "incorrect"];
+        let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let mut text = String::from("name = \"A\"\nlanguage = \"es\"\ntherapist = \"T\"\n");
+        for i in 0..40_usize {
+            let date = first + chrono::Duration::weeks(i as i64);
+            text.push_str(&format!("[[sessions]]\ndate = {date}\n"));
+            if i > 0 && i % 5 != 4 {
+                for (n, h) in ["a", "b", "c"].into_iter().enumerate() {
+                    let status = statuses[(i * 3 + n * i / 2) % 4];
+                    text.push_str(&format!("[[sessions.review]]\nhomework = \"{h}\"\nstatus = \"{status}\"\n"));
+                }
+            }
+            let given = ["a", "b", "c"].into_iter().filter(|h| *h == "a" || (*h == "b" && i % 2 == 0) || i % 7 == 3);
+            for h in given {
+                text.push_str(&format!("[[sessions.tasks]]\nhomework = \"{h}\"\nlevel = {}\n", 1 + i % 4));
+            }
+        }
+        let plan: Plan = toml::from_str(&text).unwrap();
+        let sessions = course::sessions(&plan);
+        assert_eq!(sessions.len(), 40);
+        let mut progress = Progress::default();
+        let mut moved = 0;
+        for at in 0..=sessions.len() {
+            for h in ["a", "b", "c", "never"] {
+                let expected = course::suggest(&sessions, h, 4, at);
+                assert_eq!(progress.suggest(h, 4), expected, "{h} at session {at}");
+                moved += usize::from(matches!(expected, Suggestion::Up(_) | Suggestion::Down(_)));
+            }
+            if at < sessions.len() {
+                progress.pass(&sessions, at);
+            }
+        }
+        assert!(moved > 10, "the plan exercises the rule: {moved} moves");
+    }
 }

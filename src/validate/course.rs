@@ -1,19 +1,30 @@
-//! Checks that span sessions: a review records the previous session's homework, and the phases
-//! follow the article (early: short easy tasks; late: the patient's own tasks). Phase problems are
-//! warnings — the therapist may have good reasons.
+//! Checks that span sessions: a review records the previous session's homework, the phases
+//! follow the article (early: short easy tasks; late: the patient's own tasks), and the time until
+//! the next session is plausible. Phase problems are warnings — the therapist may have good
+//! reasons.
 
 use std::collections::BTreeSet;
 
+use chrono::{Datelike, NaiveDate};
+
 use crate::course;
 use crate::diagnostic::Diagnostics;
-use crate::load::{Loaded, Site};
-use crate::model::{Kind, Phase, Plan};
+use crate::load::{Loaded, Site, SourceFile};
+use crate::model::{Kind, Phase, Plan, Session};
+use crate::validate::plain_date;
+
+/// A packet has a row for every day until the next session: more days than this are worth a
+/// second look (a holiday, or a mistyped date).
+const LONG_SPAN_DAYS: i64 = 35;
+/// More days than this are surely a mistyped date (a year typed one digit off): refused.
+const MAX_SPAN_DAYS: i64 = 365;
 
 /// Checks the reviews and phases of one plan.
 pub fn check_course(site: &Site, plan: &Loaded<Plan>, diags: &mut Diagnostics) {
     let src = &plan.source;
     let sessions = course::sessions(&plan.value);
-    for (i, (_, session)) in sessions.iter().enumerate() {
+    for (i, (date, session)) in sessions.iter().enumerate() {
+        check_span(src, *date, session, diags);
         let previous = i.checked_sub(1).map(|j| sessions[j]);
         let mut seen = BTreeSet::new();
         for review in &session.review {
@@ -73,5 +84,61 @@ pub fn check_course(site: &Site, plan: &Loaded<Plan>, diags: &mut Diagnostics) {
             }
             _ => {}
         }
+    }
+}
+
+/// The homework of a session runs until its `next` (a week when it has none): a packet has a row
+/// for every one of those days. More than five weeks is a warning, more than a year an error, both
+/// at the `next` value. A `next` that is no plain date, or not after `date`, is reported by the
+/// plan's own checks.
+fn check_span(src: &SourceFile, date: NaiveDate, session: &Session, diags: &mut Diagnostics) {
+    let Some(next) = &session.next else { return };
+    let Some(next_date) = plain_date(next.get_ref()) else { return };
+    let days = (next_date - date).num_days();
+    if days > MAX_SPAN_DAYS {
+        let guess = same_day_nearer(date, next_date).map(|d| format!(" (did you mean {d}?)")).unwrap_or_default();
+        diags.push(
+            src.error_at(
+                next.span(),
+                format!("`next` ({next_date}) is {days} days after `date` ({date}): probably a typo"),
+            )
+            .help(format!(
+                "more than a year between two sessions is surely a mistyped date{guess}; the packet \
+                     would have a row for each of those {days} days"
+            )),
+        );
+    } else if days > LONG_SPAN_DAYS {
+        diags.push(
+            src.error_at(next.span(), format!("`next` ({next_date}) is {days} days after `date` ({date})"))
+                .help(format!(
+                    "a session more than five weeks away: is the date right? the packet will have {days} days of rows"
+                ))
+                .warning(),
+        );
+    }
+}
+
+/// `next`'s day and month in the session's year (or the year after), when that falls within five
+/// weeks of the session: what a year typed one digit off most likely meant.
+fn same_day_nearer(date: NaiveDate, next: NaiveDate) -> Option<NaiveDate> {
+    [date.year(), date.year() + 1]
+        .into_iter()
+        .filter_map(|year| next.with_year(year))
+        .find(|d| *d > date && (*d - date).num_days() <= LONG_SPAN_DAYS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn a_year_one_digit_off_suggests_the_nearer_date() {
+        assert_eq!(same_day_nearer(d(2027, 1, 4), d(2037, 1, 11)), Some(d(2027, 1, 11)));
+        assert_eq!(same_day_nearer(d(2027, 12, 28), d(2038, 1, 4)), Some(d(2028, 1, 4)));
+        assert_eq!(same_day_nearer(d(2027, 1, 4), d(2037, 6, 1)), None);
     }
 }
