@@ -111,34 +111,98 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        writeln!(f, "{label}: {}", self.message)?;
+        // Everything shown may come from a hostile file (its path, a value quoted in the message,
+        // the offending line itself): control characters are shown escaped, never sent to the
+        // terminal, where they could clear the screen or overprint the report.
+        writeln!(f, "{label}: {}", Visible(&self.message))?;
+        let help = self.help.as_deref().map(Visible);
         match (&self.location, &self.file) {
             (Some(loc), _) => {
                 let num = loc.line.to_string();
                 let pad = " ".repeat(num.len());
-                writeln!(f, "{pad}--> {}:{}:{}", loc.file.display(), loc.line, loc.column)?;
+                writeln!(f, "{pad}--> {}:{}:{}", Visible(&loc.file.to_string_lossy()), loc.line, loc.column)?;
                 writeln!(f, "{pad} |")?;
                 let (shown, caret_at, width) = snippet_window(&loc.line_text, loc.column - 1, loc.width);
-                writeln!(f, "{num} | {shown}")?;
-                let before: String = shown.chars().take(caret_at).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-                writeln!(f, "{pad} | {before}{}", "^".repeat(width))?;
-                if let Some(help) = &self.help {
+                // The caret line mirrors the snippet's tabs, and an escaped character is as wide
+                // as its escape.
+                let mut code = String::new();
+                let mut before = String::new();
+                let mut carets = 0;
+                for (i, c) in shown.chars().enumerate() {
+                    let start = code.len();
+                    if c == '\t' {
+                        code.push(c);
+                    } else {
+                        push_visible(&mut code, c);
+                    }
+                    let shown_width = code[start..].chars().count();
+                    if i < caret_at {
+                        before.extend(std::iter::repeat_n(if c == '\t' { '\t' } else { ' ' }, shown_width));
+                    } else if i < caret_at + width {
+                        carets += shown_width;
+                    }
+                }
+                writeln!(f, "{num} | {code}")?;
+                writeln!(f, "{pad} | {before}{}", "^".repeat(carets.max(1)))?;
+                if let Some(help) = help {
                     writeln!(f, "{pad} = help: {help}")?;
                 }
             }
             (None, Some(file)) => {
-                writeln!(f, " --> {}", file.display())?;
-                if let Some(help) = &self.help {
+                writeln!(f, " --> {}", Visible(&file.to_string_lossy()))?;
+                if let Some(help) = help {
                     writeln!(f, "  = help: {help}")?;
                 }
             }
             (None, None) => {
-                if let Some(help) = &self.help {
+                if let Some(help) = help {
                     writeln!(f, "  = help: {help}")?;
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// `text` with the characters a terminal would act on escaped (`\u{1b}`, `\r`, …), for messages
+/// printed outside a [`Diagnostic`] that may quote a hostile file.
+pub fn visible(text: &str) -> String {
+    Visible(text).to_string()
+}
+
+/// Text shown with its control characters escaped (see [`push_visible`]).
+struct Visible<'a>(&'a str);
+
+impl fmt::Display for Visible<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::with_capacity(self.0.len());
+        for c in self.0.chars() {
+            push_visible(&mut out, c);
+        }
+        f.write_str(&out)
+    }
+}
+
+/// Whether a terminal would act on `c` instead of showing it: C0 and C1 controls and DEL, line and
+/// paragraph separators, and the bidirectional overrides that reorder what is shown.
+fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// Appends `c`, or its escape (`\t`, `\r`, `\n`, `\u{1b}`) when a terminal would act on it.
+fn push_visible(out: &mut String, c: char) {
+    use fmt::Write as _;
+    match c {
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        '\n' => out.push_str("\\n"),
+        c if is_hidden(c) => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+        c => out.push(c),
     }
 }
 
@@ -260,6 +324,51 @@ mod tests {
         let code = lines.iter().find(|l| l.starts_with("1 | ")).unwrap();
         let caret = lines.iter().find(|l| l.trim_end().ends_with('^')).unwrap();
         assert_eq!(code.chars().nth(caret.chars().count() - 1), Some('x'), "{shown}");
+    }
+
+    /// Whether `shown` holds anything a terminal would act on besides new lines and tabs.
+    fn has_hidden(shown: &str) -> bool {
+        shown.chars().any(|c| c != '\n' && c != '\t' && is_hidden(c))
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped_everywhere() {
+        let text = "therapist = \"La\x1b[2J\rFAKE\x07\u{9b}\u{202e}ura\" x\n";
+        let at = text.find('x').unwrap();
+        let d = Diagnostic::error_at(Path::new("plans/\x1b]0;t\x07.toml"), text, at..at + 1, "bad `\x1b[2J`\r\u{85}")
+            .help("not \u{7f}\u{202e}this\nline");
+        let shown = d.to_string();
+        assert!(!has_hidden(&shown), "{shown:?}");
+        assert!(shown.contains("error: bad `\\u{1b}[2J`\\r\\u{85}\n"), "{shown}");
+        assert!(shown.contains("--> plans/\\u{1b}]0;t\\u{7}.toml:1:"), "{shown}");
+        assert!(shown.contains("1 | therapist = \"La\\u{1b}[2J\\rFAKE\\u{7}\\u{9b}\\u{202e}ura\" x\n"), "{shown}");
+        assert!(shown.contains("= help: not \\u{7f}\\u{202e}this\\nline\n"), "{shown}");
+        let whole = Diagnostic::error(Some(Path::new("a\x1b[2Jb.json")), "x\u{2066}").to_string();
+        assert!(!has_hidden(&whole), "{whole:?}");
+        assert!(whole.contains(" --> a\\u{1b}[2Jb.json\n"), "{whole}");
+    }
+
+    #[test]
+    fn the_caret_stays_under_the_problem_after_escapes_and_keeps_tabs() {
+        let text = "\ta = \"\x1b[31m\r\" \u{202e}x";
+        let at = text.find('x').unwrap();
+        let shown = Diagnostic::error_at(Path::new("p.toml"), text, at..at + 1, "bad").to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        let code = lines.iter().find(|l| l.starts_with("1 | ")).unwrap();
+        let caret = lines.iter().find(|l| l.trim_end().ends_with('^')).unwrap();
+        assert!(code.starts_with("1 | \ta = "), "the tab is kept: {shown}");
+        assert!(caret.starts_with("  | \t "), "the caret line mirrors the tab: {shown}");
+        assert_eq!(code.chars().count(), caret.chars().count(), "{shown}");
+        assert_eq!(code.chars().last(), Some('x'), "{shown}");
+        // The caret under an escaped character covers its whole escape.
+        let at = text.find('\x1b').unwrap();
+        let shown = Diagnostic::error_at(Path::new("p.toml"), text, at..at + 1, "bad").to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        let code = lines.iter().find(|l| l.starts_with("1 | ")).unwrap();
+        let caret = lines.iter().find(|l| l.trim_end().ends_with('^')).unwrap();
+        let from = caret.find('^').unwrap();
+        assert_eq!(&code[from..from + "\\u{1b}".len()], "\\u{1b}", "{shown}");
+        assert_eq!(caret[from..].len(), "\\u{1b}".len(), "{shown}");
     }
 
     #[test]

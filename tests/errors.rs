@@ -90,3 +90,28 @@ fn a_missing_translation_for_the_patients_language_is_an_error() {
     assert!(stderr.contains("`title` has no `ca` text"), "{stderr}");
     assert!(stderr.contains("plan marta reads it in ca"), "{stderr}");
 }
+
+#[test]
+fn control_characters_in_a_bad_file_reach_the_terminal_escaped() {
+    let site = fixture("small");
+    // Raw ESC, CR and BEL in a string are a TOML syntax error: the snippet shows the line.
+    edit(
+        site.path(),
+        "plans/tom.toml",
+        "therapist = \"Laura\"",
+        "therapist = \"La\x1b[2J\x1b[H\rok\x07\u{9b}\u{202e}ura\"",
+    );
+    // Escaped ones make a valid string that the message quotes.
+    edit(site.path(), "plans/marta.toml", "homework = \"", "homework = \"\\u001b[2J\\r\\u0007\\u0085");
+    let output = Command::new(env!("CARGO_BIN_EXE_tarea")).arg("check").current_dir(site.path()).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let hidden: Vec<char> =
+        stderr.chars().filter(|&c| (c < ' ' && c != '\n' && c != '\t') || ('\u{7f}'..='\u{9f}').contains(&c)).collect();
+    assert!(hidden.is_empty(), "{hidden:?} reached the terminal:\n{stderr}");
+    assert!(!stderr.contains('\u{202e}'), "{stderr}");
+    assert!(stderr.contains("--> library/plans/tom.toml:3:"), "{stderr}");
+    assert!(stderr.contains("3 | therapist = \"La\\u{1b}[2J\\u{1b}[H\\rok\\u{7}\\u{9b}\\u{202e}ura\""), "{stderr}");
+    assert!(stderr.contains("--> library/plans/marta.toml:"), "{stderr}");
+    assert!(stderr.contains("unknown homework `\\u{1b}[2J\\r\\u{7}\\u{85}"), "{stderr}");
+}

@@ -365,3 +365,104 @@ fn downloads_merge_in_the_order_they_were_saved_whatever_their_names() {
     assert_eq!(imported[0].changed, 0);
     assert_eq!(kept().answers[&key], "75");
 }
+
+/// Runs `tarea import --no-build` on `files` in `root`, failing its `fault`-th file operation when
+/// given (the `TAREA_FAULT_IMPORT_WRITE` test hook).
+fn import_command(root: &Path, files: &[std::path::PathBuf], fault: Option<usize>) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tarea"));
+    command.args(["import", "--no-build", "--root"]).arg(root).args(files).env_remove("TAREA_FAULT_IMPORT_WRITE");
+    if let Some(at) = fault {
+        command.env("TAREA_FAULT_IMPORT_WRITE", at.to_string());
+    }
+    command.output().unwrap()
+}
+
+/// A time that is right now, as a browser writes it.
+fn just_now() -> String {
+    (chrono::Utc::now() - chrono::TimeDelta::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[test]
+fn an_import_that_fails_half_way_records_nothing() {
+    let site = example();
+    let root = site.path();
+    let packets = tarea::packets(root).unwrap();
+    let kept_path = |l: &tarea::resolve::PacketLink| root.join(tarea::load::answers_path(&l.patient_id, &l.date));
+    // One file replaces answers the library has (Elisa's of 26 November), one is a new patient's.
+    let replaced = packets.iter().find(|(_, l)| l.patient_id == "elisa" && l.date == "2026-11-26").unwrap();
+    let created = packets.iter().find(|(_, l)| l.patient_id != "elisa").unwrap();
+    assert!(kept_path(&replaced.1).is_file() && !kept_path(&created.1).parent().unwrap().exists());
+    let downloads = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (i, (packet, _)) in [replaced, created].into_iter().enumerate() {
+        let mut file = answer_file(packet);
+        file.saved = Some(just_now());
+        let path = downloads.path().join(format!("answers-{i}.json"));
+        write_json(&path, &file);
+        paths.push(path);
+    }
+    let answers_dir = root.join("library/answers");
+    let before = common::snapshot(&answers_dir);
+    // With two files, operations 1 and 2 write the temporary files and 3 and 4 rename them into
+    // place: 2 fails the second file's write, 4 its rename after the first file was replaced.
+    for fault in [2, 1, 3, 4] {
+        let output = import_command(root, &paths, Some(fault));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "fault {fault}: the import succeeded");
+        assert!(common::snapshot(&answers_dir) == before, "fault {fault}: a failed import changed the answers");
+        assert!(!kept_path(&created.1).parent().unwrap().exists(), "fault {fault}: a folder was left behind");
+        let temporaries: Vec<_> = walkdir::WalkDir::new(root.join("library"))
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(temporaries.is_empty(), "fault {fault}: left {temporaries:?}");
+        assert!(stderr.contains("could not write library/answers/"), "fault {fault}: {stderr}");
+        assert!(stderr.contains("nothing was recorded"), "fault {fault}: {stderr}");
+    }
+    // Without the fault the same import writes both files.
+    let output = import_command(root, &paths, None);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let after = common::snapshot(&answers_dir);
+    for (_, link) in [replaced, created] {
+        let path = kept_path(link).strip_prefix(&answers_dir).unwrap().to_path_buf();
+        let was = before.iter().find(|(p, _)| *p == path);
+        let now = after.iter().find(|(p, _)| *p == path);
+        assert!(now.is_some() && now != was, "{} was not written", path.display());
+    }
+}
+
+#[test]
+fn a_download_from_a_device_with_a_wrong_clock_does_not_hide_later_corrections() {
+    let site = example();
+    let root = site.path();
+    let packets = tarea::packets(root).unwrap();
+    let (packet, link) =
+        packets.iter().find(|(_, l)| !root.join(tarea::load::answers_path(&l.patient_id, &l.date)).exists()).unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let mut wrong = answer_file(packet);
+    wrong.saved = Some("2099-01-01T10:00:00.000Z".into());
+    let wrong_path = downloads.path().join("wrong-clock.json");
+    write_json(&wrong_path, &wrong);
+    let output = import_command(root, std::slice::from_ref(&wrong_path), None);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let warning = stderr.lines().find(|l| l.starts_with("warning: ")).unwrap_or_default();
+    for expected in ["wrong-clock.json", "1 January 2099", "clock", "probably wrong"] {
+        assert!(warning.contains(expected), "missing {expected:?} in: {stderr}");
+    }
+
+    // The patient corrects an answer and downloads again, on a device with the right time.
+    let key = format!("{}/likely", packet.tasks[0].id);
+    let mut real = answer_file(packet);
+    real.answers.insert(key.clone(), "35".into());
+    real.saved = Some(just_now());
+    let real_path = downloads.path().join("answers.json");
+    write_json(&real_path, &real);
+    let imported = tarea::import_answers(root, &[real_path]).unwrap();
+    assert!(imported[0].changed > 0, "the correction was taken as older than the wrong clock's file");
+    assert!(imported[0].warnings.is_empty(), "{:?}", imported[0].warnings);
+    let kept = root.join(tarea::load::answers_path(&link.patient_id, &link.date));
+    let kept: AnswerFile = serde_json::from_str(&std::fs::read_to_string(kept).unwrap()).unwrap();
+    assert_eq!(kept.answers[&key], "35");
+}
