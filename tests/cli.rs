@@ -153,13 +153,72 @@ impl Drop for Server {
     }
 }
 
-fn get(port: u16, path: &str) -> (String, String) {
+/// Starts `tarea serve --port 0` in `dir` and waits for the line that gives its address: the
+/// server, its port and that line.
+fn start_serve(dir: &Path) -> (Server, u16, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tarea"))
+        .args(["serve", "--port", "0"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    let mut line = String::new();
+    while !line.contains("serving") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "serve stopped");
+    }
+    let port: u16 = line.rsplit(':').next().unwrap().split('/').next().unwrap().parse().unwrap();
+    std::thread::spawn(move || for _ in stdout.lines() {});
+    (server, port, line)
+}
+
+/// Sends `request` byte for byte and reads the whole answer: its head and its body.
+fn raw(port: u16, request: &str) -> (String, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    (head.to_string(), body.to_string())
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4);
+    let end = end.unwrap_or_else(|| panic!("no whole head: {:?}", String::from_utf8_lossy(&response)));
+    (String::from_utf8(response[..end].to_vec()).unwrap(), response[end..].to_vec())
+}
+
+fn get(port: u16, path: &str) -> (String, String) {
+    let (head, body) =
+        raw(port, &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"));
+    (head, String::from_utf8_lossy(&body).to_string())
+}
+
+/// The value of a response header.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|line| line.split_once(": ").filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+}
+
+/// Opens the event stream an open page keeps, as `live.js` does.
+fn open_page(port: u16) -> BufReader<TcpStream> {
+    let mut events = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    events.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    write!(events, "GET /__tarea/events HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n").unwrap();
+    BufReader::new(events)
+}
+
+/// The packet folder in serve's preview whose cover names `patient` and whose session is `iso_date`.
+fn preview_packet(root: &Path, patient: &str, iso_date: &str) -> std::path::PathBuf {
+    std::fs::read_dir(root.join(".tarea/preview/public"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|dir| {
+            dir.join("index.html").is_file() && {
+                let doc = html(&dir.join("index.html"));
+                texts(&doc, ".patient").iter().any(|t| t == patient)
+                    && doc.select(&sel(&format!(".session-date[data-date='{iso_date}']"))).count() == 1
+            }
+        })
+        .unwrap_or_else(|| panic!("no packet for {patient} on {iso_date} in the preview"))
 }
 
 /// Reads Server-Sent Events until one named `name` arrives, or fails after `limit`.
@@ -181,24 +240,9 @@ fn wait_for_event(events: &mut BufReader<TcpStream>, name: &str, limit: Duration
 fn serve_rebuilds_reloads_and_keeps_the_last_good_page() {
     let site = new_site();
     let dir = site.path();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tarea"))
-        .args(["serve", "--port", "0"])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let server = Server(child);
-    let mut line = String::new();
-    while !line.contains("serving") {
-        line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "serve stopped");
-    }
-    let port: u16 = line.rsplit(':').next().unwrap().split('/').next().unwrap().parse().unwrap();
-    std::thread::spawn(move || for _ in stdout.lines() {});
+    let (server, port, _) = start_serve(dir);
 
-    let packet = packet_for(dir, "Marc", "2027-03-01");
+    let packet = preview_packet(dir, "Marc", "2027-03-01");
     let page_path = format!("/public/{}/thought-record.html", packet.file_name().unwrap().to_string_lossy());
     let (head, body) = get(port, &page_path);
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
@@ -214,23 +258,122 @@ fn serve_rebuilds_reloads_and_keeps_the_last_good_page() {
     let (head, _) = get(port, "/../library/clinic.toml");
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 
-    let mut events = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    events.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
-    write!(events, "GET /__tarea/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut events = BufReader::new(events);
+    // A few open tabs, each with its event stream.
+    let mut pages: Vec<_> = (0..3).map(|_| open_page(port)).collect();
 
     let plan = dir.join("library/plans/marc.toml");
     let text = std::fs::read_to_string(&plan).unwrap();
     std::fs::write(&plan, text.replace("Primera nota.", "Nota canviada.")).unwrap();
-    wait_for_event(&mut events, "reload", Duration::from_secs(30));
+    for page in &mut pages {
+        wait_for_event(page, "reload", Duration::from_secs(30));
+    }
     let (_, body) = get(port, &page_path);
     assert!(body.contains("Nota canviada."), "the edit is served");
 
     std::fs::write(&plan, "name = \"Marc\nthis is not TOML").unwrap();
-    let error = wait_for_event(&mut events, "error-report", Duration::from_secs(30));
-    assert!(error.contains("library/plans/marc.toml"), "{error}");
+    for page in &mut pages {
+        let error = wait_for_event(page, "error-report", Duration::from_secs(30));
+        assert!(error.contains("library/plans/marc.toml"), "{error}");
+    }
     let (head, body) = get(port, &page_path);
     assert!(head.starts_with("HTTP/1.1 200") && body.contains("Nota canviada."), "the last good page stays served");
+    assert!(!dir.join("out").exists(), "serve wrote into out/");
+    drop(server);
+}
+
+#[test]
+fn serve_previews_in_its_own_folder_and_never_changes_out() {
+    let site = new_site();
+    let dir = site.path();
+    ok(&tarea(dir, &["build", "-q"]));
+    let published = snapshot(&dir.join("out"));
+    let token = packet_for(dir, "Marc", "2027-03-01").file_name().unwrap().to_string_lossy().to_string();
+    let page_path = format!("/public/{token}/thought-record.html");
+
+    let (server, port, line) = start_serve(dir);
+    assert!(line.contains(".tarea/preview"), "serve says where the preview is: {line}");
+    let preview = dir.join(".tarea/preview");
+    assert!(preview.join("private/links.csv").is_file() && preview.join(&page_path[1..]).is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".tarea/.gitignore")).unwrap(),
+        "*\n",
+        "the preview is kept out of git"
+    );
+
+    let mut page = open_page(port);
+    let plan = dir.join("library/plans/marc.toml");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    std::fs::write(&plan, text.replace("Primera nota.", "Nota canviada.")).unwrap();
+    wait_for_event(&mut page, "reload", Duration::from_secs(30));
+
+    // The page served is the preview's, rebuilt; the published one is as `tarea build` left it.
+    let (_, body) = get(port, &page_path);
+    assert!(body.contains("Nota canviada."), "the edit is served");
+    assert!(std::fs::read_to_string(preview.join(&page_path[1..])).unwrap().contains("Nota canviada."));
+    let now = snapshot(&dir.join("out"));
+    let changed: Vec<_> = now.iter().filter(|file| !published.contains(file)).map(|(path, _)| path).collect();
+    let gone: Vec<_> = published.iter().filter(|file| !now.contains(file)).map(|(path, _)| path).collect();
+    assert!(changed.is_empty() && gone.is_empty(), "serve changed out/: {changed:?} written, {gone:?} changed or gone");
+    drop(server);
+}
+
+#[test]
+fn serve_answers_only_its_own_host_and_bounds_what_it_reads() {
+    let site = new_site();
+    let dir = site.path();
+    let (server, port, _) = start_serve(dir);
+    let request = |method: &str, path: &str, host: &str| {
+        format!("{method} {path} HTTP/1.1\r\n{host}Accept: */*\r\nConnection: close\r\n\r\n")
+    };
+    let refused = |(head, body): (String, Vec<u8>), status: &str, what: &str| {
+        assert!(head.starts_with(&format!("HTTP/1.1 {status}")), "{what}: {head}");
+        assert!(body.is_empty() && header(&head, "Content-Length") == Some("0"), "{what}: {head}");
+    };
+
+    // DNS rebinding: a page of another site that made its name point at 127.0.0.1.
+    let rebound = request("GET", "/private/links.csv", &format!("Host: rebind.attacker.example:{port}\r\n"));
+    refused(raw(port, &rebound), "421", "another host");
+    refused(raw(port, &request("GET", "/private/links.csv", "")), "421", "no Host");
+    let wrong_port = format!("Host: 127.0.0.1:{}\r\n", port.wrapping_add(1));
+    refused(raw(port, &request("GET", "/private/links.csv", &wrong_port)), "421", "another port");
+    for name in ["127.0.0.1", "LocalHost", "[::1]"] {
+        let (head, body) = raw(port, &request("GET", "/private/links.csv", &format!("Host: {name}:{port}\r\n")));
+        assert!(head.starts_with("HTTP/1.1 200") && String::from_utf8_lossy(&body).contains("Marc"), "{name}: {head}");
+    }
+
+    // HEAD: what GET would answer, without the body.
+    let host = format!("Host: 127.0.0.1:{port}\r\n");
+    let (get_head, get_body) = raw(port, &request("GET", "/private/index.html", &host));
+    let (head, body) = raw(port, &request("HEAD", "/private/index.html", &host));
+    assert!(head.starts_with("HTTP/1.1 200") && body.is_empty(), "HEAD sent a body of {} bytes", body.len());
+    assert_eq!(header(&head, "Content-Length"), Some(get_body.len().to_string().as_str()));
+    assert_eq!(header(&head, "Content-Length"), header(&get_head, "Content-Length"));
+
+    // Oversized heads are refused without a body.
+    let long_target = format!("/{}", "a".repeat(9000));
+    refused(raw(port, &request("GET", &long_target, &host)), "414", "a long request line");
+    let many = format!("{host}{}", "X-Fill: y\r\n".repeat(200));
+    refused(raw(port, &request("GET", "/", &many)), "431", "200 header lines");
+    let big = format!("{host}X-Fill: {}\r\n", "y".repeat(20 * 1024));
+    refused(raw(port, &request("GET", "/", &big)), "431", "20 KiB of headers");
+
+    // Connections are bounded, open pages included; a closed page gives its place back.
+    let pages: Vec<_> = (0..tarea::serve::MAX_CONNECTIONS)
+        .map(|_| {
+            let mut page = open_page(port);
+            let mut status = String::new();
+            page.read_line(&mut status).unwrap();
+            assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+            page
+        })
+        .collect();
+    refused(raw(port, ""), "503", "one connection too many");
+    drop(pages);
+    let started = Instant::now();
+    while !get(port, "/private/index.html").0.starts_with("HTTP/1.1 200") {
+        assert!(started.elapsed() < Duration::from_secs(10), "closed pages still hold their connections");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     drop(server);
 }
 
