@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -25,10 +25,6 @@ pub struct Cache {
     pub version: String,
     /// By packet token.
     pub packets: BTreeMap<String, Entry>,
-    /// Whether that build sealed every packet (`build --encrypt`): a rebuild that was not asked
-    /// anything (after `tarea import`) seals them again rather than publishing them open.
-    #[serde(default)]
-    pub encrypt_all: bool,
 }
 
 /// One packet's key and the files it produced (paths under `out/`).
@@ -41,13 +37,33 @@ pub struct Entry {
 }
 
 impl Cache {
-    /// The cache of the build in `out`, or an empty one.
+    /// The cache of the build in `out`, or an empty one. Anyone who can write `out/` can edit it,
+    /// and the files it lists end up in the manifest, so an entry naming any file but one in its
+    /// own packet's folder is dropped (its packet is rendered again).
     pub fn load(out: &Path) -> Cache {
-        std::fs::read(out.join(FILE))
+        let mut cache = std::fs::read(out.join(FILE))
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Cache>(&bytes).ok())
             .filter(|c| c.version == env!("CARGO_PKG_VERSION"))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        cache.packets.retain(|token, entry| {
+            let folder = Path::new("public").join(token);
+            token.bytes().all(|b| b.is_ascii_alphanumeric())
+                && entry.files.iter().all(|f| {
+                    f.strip_prefix(&folder).is_ok_and(|name| name.components().count() == 1)
+                        && crate::write::manifest::owned_path(&f.to_string_lossy()).is_some()
+                })
+        });
+        cache
+    }
+
+    /// The entries of `self` that `previous` has with the same key: the packets whose files on disk
+    /// are right whether or not this build's moves are done. Saved before the moves, so a build
+    /// killed half-way never leaves a cache that vouches for a half-replaced packet.
+    pub fn settled(&self, previous: &Cache) -> Cache {
+        let mut settled = self.clone();
+        settled.packets.retain(|token, entry| previous.packets.get(token).is_some_and(|old| old.key == entry.key));
+        settled
     }
 
     /// The files of `token`'s packet if they are on disk and were made from `key`.
@@ -59,13 +75,10 @@ impl Cache {
     /// Writes the cache into `out` (only when it changed, so a no-op build touches nothing).
     pub fn save(&self, out: &Path) -> Result<()> {
         let text = serde_json::to_vec_pretty(self)?;
-        let path = out.join(FILE);
-        if std::fs::read(&path).is_ok_and(|old| old == text) {
+        if std::fs::read(out.join(FILE)).is_ok_and(|old| old == text) {
             return Ok(());
         }
-        let temporary = out.join(format!("{FILE}.new"));
-        std::fs::write(&temporary, text).with_context(|| format!("writing {}", temporary.display()))?;
-        std::fs::rename(&temporary, &path).with_context(|| format!("writing {}", path.display()))
+        crate::write::durable_write(out, FILE, &text)
     }
 }
 

@@ -78,10 +78,18 @@ pub struct BuildFilter {
     pub patient: Option<String>,
     /// Only the packets of sessions on this date.
     pub session: Option<chrono::NaiveDate>,
-    /// Publish every packet encrypted (patients without a password get a made-up passphrase).
+    /// Seal every packet (patients without a password get a made-up passphrase), and remember it:
+    /// every later build of the site seals them too (`build --encrypt`).
     pub encrypt_all: bool,
+    /// Forget that the site was sealed with `--encrypt`, and allow publishing in the clear packets
+    /// that `out/` holds sealed (`build --unseal`).
+    pub unseal: bool,
     /// Leave the PDFs out (HTML and Markdown only).
     pub no_pdf: bool,
+    /// A preview (`tarea serve`) into a folder of its own: nothing it writes is published, so it
+    /// neither guards sealed packets nor changes whether the site is sealed (it seals when the
+    /// site does, so the preview shows what will be published).
+    pub preview: bool,
 }
 
 impl BuildFilter {
@@ -105,6 +113,9 @@ pub fn build_with(
     progress: Option<&dyn render::Progress>,
 ) -> Result<BuildReport> {
     let started = Instant::now();
+    if filter.encrypt_all && filter.unseal {
+        anyhow::bail!("--encrypt seals the site and --unseal unseals it: choose one");
+    }
     let mut diags = Diagnostics::default();
     let Some(prepared) = prepare(&options.root, &mut diags) else {
         return Err(fail(diags));
@@ -114,13 +125,23 @@ pub fn build_with(
     }
     let (secret, created_secret) = token::load_or_create_secret(&options.root)?;
     write::check_out(&options.out)?;
+    let _lock = write::lock::lock(&options.out, &|holder| {
+        eprintln!("waiting for the other build into {} to finish ({holder})…", options.out.display());
+    })?;
+    write::discard_spool(&options.out)?;
     let previous = cache::Cache::load(&options.out);
+    // Sealing is the site's: `--encrypt` once, and every later build seals too.
+    let sealed = filter.encrypt_all || (seal::site_sealed(&options.root) && !filter.unseal);
+    let filter = BuildFilter { encrypt_all: sealed, ..filter.clone() };
     let spool = options.out.join(write::SPOOL);
-    let scope = RenderScope { filter, previous: &previous, out: &options.out, spool: Some(&spool) };
+    let scope = RenderScope { filter: &filter, previous: &previous, out: &options.out, spool: Some(&spool) };
     let (packets, rendered) = render_prepared(&prepared, &secret, &scope, progress, &mut diags);
     if diags.error_count() > 0 {
         write::discard_spool(&options.out)?;
         return Err(fail(diags));
+    }
+    if filter.encrypt_all && !filter.preview {
+        seal::remember_sealed(&options.root)?;
     }
     let output = write::Output {
         files: &rendered.files,
@@ -128,10 +149,15 @@ pub fn build_with(
         kept: &rendered.kept,
         whole: filter.is_everything(),
     };
+    // The cache vouches only for packets this build leaves alone until every file is in place.
+    rendered.cache.settled(&previous).save(&options.out)?;
     let written = write::write_output(&options.out, &output)?;
-    let mut cache = rendered.cache;
-    cache.encrypt_all = filter.encrypt_all;
-    cache.save(&options.out)?;
+    rendered.cache.save(&options.out)?;
+    if filter.unseal && !filter.preview {
+        seal::forget_sealed(&options.root)?;
+    }
+    let mut warnings = diags.into_result().unwrap_or_default();
+    warnings.extend(write_warnings(&options.out, &written));
     Ok(BuildReport {
         packets,
         rendered: rendered.packets,
@@ -140,10 +166,66 @@ pub fn build_with(
         written: rendered.files.iter().map(|f| f.path.clone()).chain(rendered.spooled.iter().cloned()).collect(),
         foreign: written.foreign,
         removed: written.removed,
-        warnings: diags.into_result().unwrap_or_default(),
+        warnings,
         created_secret,
         elapsed: started.elapsed(),
     })
+}
+
+/// What the write stage noticed and the user should hear: manifest lines it ignored, old files it
+/// did not delete.
+fn write_warnings(out: &std::path::Path, written: &write::Written) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    if let Some(first) = written.refused.first() {
+        let manifest = out.join(write::manifest::FILE);
+        found.push(
+            Diagnostic::error(
+                Some(&manifest),
+                format!(
+                    "ignored {} line(s) that name no file tarea writes (the first: `{first}`)",
+                    written.refused.len()
+                ),
+            )
+            .help("tarea only ever removes files under out/public and out/private that it wrote; the file was edited")
+            .warning(),
+        );
+    }
+    for path in &written.spared {
+        found.push(
+            Diagnostic::error(Some(&out.join(path)), "kept an old file: its content is not what tarea wrote there")
+                .help("its session left the plan; delete the file yourself if nobody needs it")
+                .warning(),
+        );
+    }
+    found
+}
+
+/// Refuses to publish in the clear a packet that `out/` holds sealed (its sealing was forgotten:
+/// `encrypt` removed from clinic.toml or the plan, or a password removed), unless `--unseal`.
+fn guard_sealed(out: &std::path::Path, links: &[resolve::PacketLink], chosen: &[bool], diags: &mut Diagnostics) {
+    let unsealing: Vec<String> = links
+        .iter()
+        .zip(chosen)
+        .filter(|(link, keep)| **keep && link.password.is_none())
+        .filter(|(link, _)| {
+            std::fs::read(out.join("public").join(&link.token).join("index.html"))
+                .is_ok_and(|p| seal::is_sealed_page(&p))
+        })
+        .map(|(link, _)| format!("{} {}", link.patient_id, link.date))
+        .collect();
+    if let Some(first) = unsealing.first() {
+        let more = if unsealing.len() > 1 { format!(" and {} more", unsealing.len() - 1) } else { String::new() };
+        diags.push(
+            Diagnostic::error(
+                Some(out),
+                format!("this build would publish in the clear packets that are published sealed ({first}{more})"),
+            )
+            .help(
+                "to keep them sealed, add `encrypt = true` to library/clinic.toml (or to the plan), or build once with \
+                 --encrypt; to publish them in the clear on purpose, build with --unseal",
+            ),
+        );
+    }
 }
 
 /// Resolves and renders (in memory) the packets `filter` keeps; returns how many.
@@ -183,6 +265,9 @@ fn render_prepared(
     };
     let selection =
         render::Selection { packets: resolved.links.iter().map(|l| keep(&l.patient_id, &l.date)).collect() };
+    if spool.is_some() && !filter.unseal && !filter.preview {
+        guard_sealed(out, &resolved.links, &selection.packets, diags);
+    }
     let renderers = render::Renderers { templates, pages, progress, secret };
     let options = render::RenderOptions { selection: &selection, cache: previous, out, pdf: !filter.no_pdf, spool };
     let rendered = render::render_site(&resolved, &renderers, &index, &options, diags);
@@ -311,12 +396,6 @@ pub fn new_session(root: &std::path::Path, patient: &str, date: Option<chrono::N
     Ok(path)
 }
 
-/// Whether the build in `out` sealed every packet (`build --encrypt`), so that a rebuild it did
-/// not ask for (after `tarea import`) keeps them sealed.
-pub fn last_build_encrypted(out: &std::path::Path) -> bool {
-    cache::Cache::load(out).encrypt_all
-}
-
 /// `tarea import`: checks the answer files patients downloaded (or folders of them) against their
 /// packets and keeps them under `library/answers/`; nothing is written if any file has a problem.
 pub fn import_answers(root: &std::path::Path, paths: &[PathBuf]) -> Result<Vec<import::Imported>> {
@@ -343,7 +422,7 @@ pub fn list(root: &std::path::Path) -> Result<Vec<resolve::PacketLink>> {
     let mut diags = Diagnostics::default();
     let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
     let (secret, _) = token::load_or_create_secret(root)?;
-    Ok(resolve::resolve_site(&prepared.site, &prepared.strings, &secret, false).links)
+    Ok(resolve::resolve_site(&prepared.site, &prepared.strings, &secret, seal::site_sealed(root)).links)
 }
 
 fn find_plan<'a>(site: &'a load::Site, patient: &str) -> Result<&'a load::Loaded<model::Plan>> {

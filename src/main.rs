@@ -62,9 +62,14 @@ enum Command {
         /// Only the packets of the session on this date (YYYY-MM-DD).
         #[arg(long)]
         session: Option<NaiveDate>,
-        /// Publish every packet encrypted; passwords are listed in out/private only.
+        /// Seal every packet with a password (listed in out/private only), now and in every later
+        /// build of this site (remembered in .tarea/sealed).
         #[arg(long)]
         encrypt: bool,
+        /// Publish in the clear on purpose: forget --encrypt, and replace packets that out/ holds
+        /// sealed with open ones.
+        #[arg(long, conflicts_with = "encrypt")]
+        unseal: bool,
         /// Leave the PDFs out: HTML and Markdown only.
         #[arg(long)]
         no_pdf: bool,
@@ -79,7 +84,8 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
-    /// Build, serve out/ on 127.0.0.1, and rebuild and reload the page on every change.
+    /// Build a preview into .tarea/preview (never out/), serve it on 127.0.0.1, and rebuild and
+    /// reload the page on every change.
     Serve {
         /// The site folder (holding library/ and templates/).
         #[arg(long, default_value = ".")]
@@ -100,8 +106,8 @@ enum Command {
         /// Only record the answers; do not rebuild.
         #[arg(long)]
         no_build: bool,
-        /// Where the site is built; defaults to <root>/out. The rebuild seals the packets again
-        /// when the last build there was `build --encrypt`.
+        /// Where the site is built; defaults to <root>/out. The rebuild seals the packets when the
+        /// site is sealed (`encrypt = true`, or an earlier `build --encrypt`).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -239,10 +245,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("no errors found ({} warnings)", warnings.len());
         }
-        Command::Build { root, out, patient, session, encrypt, no_pdf, emit_typst, quiet, verbose } => {
+        Command::Build { root, out, patient, session, encrypt, unseal, no_pdf, emit_typst, quiet, verbose } => {
             let out = out.unwrap_or_else(|| root.join("out"));
             let options = tarea::BuildOptions { root: root.clone(), out: out.clone() };
-            let filter = tarea::BuildFilter { patient, session, encrypt_all: encrypt, no_pdf };
+            let filter = tarea::BuildFilter { patient, session, encrypt_all: encrypt, unseal, no_pdf, preview: false };
             if let Some(dir) = &emit_typst {
                 let count = tarea::emit_typst(&root, dir, &filter)?;
                 if !quiet {
@@ -271,15 +277,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if !i.skipped.is_empty() {
                     eprintln!(
                         "warning: {} (the plan changed after the packet was handed out); left out",
-                        tarea::answers::unknown_message(&i.skipped)
+                        tarea::diagnostic::visible(&tarea::answers::unknown_message(&i.skipped))
                     );
+                }
+                for warning in &i.warnings {
+                    eprintln!("warning: {warning}");
                 }
             }
             if !no_build {
                 let out = out.unwrap_or_else(|| root.join("out"));
-                let filter =
-                    tarea::BuildFilter { encrypt_all: tarea::last_build_encrypted(&out), ..Default::default() };
-                let report = tarea::build_with(&tarea::BuildOptions { root, out: out.clone() }, &filter, None)?;
+                // Sealing is the site's (clinic.toml, the plans, .tarea/sealed): the rebuild keeps it.
+                let report = tarea::build(&tarea::BuildOptions { root, out: out.clone() })?;
                 print_report(&report, &out, false, false);
             }
         }

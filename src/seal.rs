@@ -22,6 +22,45 @@ use sha2::{Digest, Sha256};
 
 use crate::token::Secret;
 
+/// Where a site remembers that it is published sealed (`tarea build --encrypt`), relative to its
+/// root. Sealing is a property of the site, kept beside its secret: no later command line, cache
+/// wipe or upgrade can forget it. `tarea build --unseal` removes it.
+pub const SEALED_STATE: &str = ".tarea/sealed";
+
+const SEALED_NOTE: &str = "# `tarea build --encrypt` sealed this site: every build publishes every packet \
+password-protected.\n# To publish in the clear on purpose, run `tarea build --unseal` (it removes this file).\n";
+
+/// Whether `tarea build --encrypt` sealed the site at `root` (and no `--unseal` since).
+pub fn site_sealed(root: &std::path::Path) -> bool {
+    root.join(SEALED_STATE).is_file()
+}
+
+/// Records that the site at `root` is published sealed.
+pub fn remember_sealed(root: &std::path::Path) -> Result<()> {
+    let path = root.join(SEALED_STATE);
+    if path.is_file() {
+        return Ok(());
+    }
+    let dir = path.parent().expect("the state has a folder");
+    std::fs::create_dir_all(dir).map_err(|e| anyhow!("creating {}: {e}", dir.display()))?;
+    std::fs::write(&path, SEALED_NOTE).map_err(|e| anyhow!("writing {}: {e}", path.display()))
+}
+
+/// Forgets that the site at `root` is sealed (`tarea build --unseal`).
+pub fn forget_sealed(root: &std::path::Path) -> Result<()> {
+    let path = root.join(SEALED_STATE);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(anyhow!("removing {}: {e}", path.display())),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a published page is a sealed packet (its locked page carries the ciphertext).
+pub fn is_sealed_page(page: &[u8]) -> bool {
+    const MARK: &[u8] = b"id=\"tarea-sealed\"";
+    page.windows(MARK.len()).any(|w| w == MARK)
+}
+
 /// PBKDF2 rounds: OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
 pub const ITERATIONS: u32 = 600_000;
 

@@ -156,6 +156,11 @@ impl Templates {
         set
     }
 
+    /// Whether `name` is one of tarea's built-in files.
+    pub fn is_builtin(name: &str) -> bool {
+        BUILTIN.iter().any(|(n, _)| *n == name)
+    }
+
     /// The file called `name`, if the set has one.
     pub fn get(&self, name: &str) -> Option<&TemplateFile> {
         self.files.get(name)

@@ -180,7 +180,9 @@ fn published_pages_are_private_by_default() {
     let root = site.path();
     build(root).unwrap();
     let public = root.join("out/public");
-    assert_eq!(std::fs::read_to_string(public.join("robots.txt")).unwrap(), "User-agent: *\nDisallow: /\n");
+    // No robots.txt: it would sit under the base path, where crawlers never read it, and a
+    // `Disallow` would keep them from seeing the `noindex` that does keep packets out of results.
+    assert!(!public.join("robots.txt").exists());
     assert!(std::fs::read_to_string(public.join("_headers")).unwrap().contains("X-Robots-Tag: noindex"));
     for (path, bytes) in snapshot(&public) {
         if path.extension().is_none_or(|e| e != "html") {

@@ -163,7 +163,7 @@ pub fn render_site(
 
     // Keep what is on disk already; render the rest.
     let fingerprint = cache::fingerprint(templates);
-    let mut next = Cache { version: env!("CARGO_PKG_VERSION").into(), packets: BTreeMap::new(), encrypt_all: false };
+    let mut next = Cache { version: env!("CARGO_PKG_VERSION").into(), packets: BTreeMap::new() };
     let mut kept = Vec::new();
     let mut spooled = Vec::new();
     let mut work = Vec::new();
@@ -250,8 +250,9 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-/// The files every build writes: stylesheet, fonts, scripts, robots.txt, server settings, the
-/// private index and links.csv.
+/// The files every build writes: stylesheet, fonts, scripts, server settings, the private index
+/// and links.csv. No robots.txt: it only counts at a host's root, and a `Disallow` there would keep
+/// crawlers from ever seeing the pages' `noindex` (docs/publishing.md).
 fn shared_files(
     resolved: &Resolved,
     renderers: &Renderers<'_>,
@@ -263,7 +264,6 @@ fn shared_files(
     let mut files = Vec::new();
     let rendered = [
         ("public/assets/tarea.css", pages.stylesheet(paper)),
-        ("public/robots.txt", Ok("User-agent: *\nDisallow: /\n".into())),
         // Server settings for whoever hosts the packets: headers a static host applies, and an
         // nginx snippet for the clinic's web admin (private: it names where things live).
         ("public/_headers", Ok(templates.file("publish/_headers").text().to_string())),
@@ -277,13 +277,37 @@ fn shared_files(
             Err(d) => problems.push(d),
         }
     }
-    for (name, file) in templates.under("fonts/") {
-        files.push(OutputFile::new(format!("public/assets/{name}"), file.bytes.to_vec()));
-    }
-    for (name, file) in templates.under("assets/").filter(|(n, _)| !n.ends_with(".css")) {
-        files.push(OutputFile::new(format!("public/{name}"), file.bytes.to_vec()));
+    for (name, file) in templates.under("fonts/").chain(templates.under("assets/")) {
+        if name == "assets/tarea.css" {
+            continue;
+        }
+        if !publishable(name, file) {
+            problems.push(
+                Diagnostic::error(Some(&file.origin), "not published: only stylesheets, scripts, images and fonts are")
+                    .help(
+                        "everything under public/ can be fetched by anyone who guesses its name; keep other files \
+                         (notes, documents) out of templates/",
+                    )
+                    .warning(),
+            );
+            continue;
+        }
+        let path = if name.starts_with("fonts/") { format!("public/assets/{name}") } else { format!("public/{name}") };
+        files.push(OutputFile::new(path, file.bytes.to_vec()));
     }
     files
+}
+
+/// Whether a file of `templates/assets/` or `templates/fonts/` is published: a built-in one (the
+/// pages use them all, and the fonts' licence goes with them), or a site's file of a type a page can
+/// load. Anything else there (a stray note about a patient) would be public at a guessable address.
+fn publishable(name: &str, file: &crate::templates::TemplateFile) -> bool {
+    const ASSET_TYPES: [&str; 14] =
+        ["css", "js", "mjs", "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "woff", "woff2", "ttf", "otf"];
+    let extension = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    file.origin.starts_with("<built-in>")
+        || crate::templates::Templates::is_builtin(name)
+        || ASSET_TYPES.contains(&extension.as_str())
 }
 
 /// One packet to render.
@@ -372,11 +396,15 @@ fn links_csv(links: &[PacketLink]) -> String {
         let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
         format!("\"{}\"", s.replace('"', "\"\""))
     };
+    // A password must open its packet exactly as listed: tarea's own never start with a formula
+    // character, and validation refuses a plan's password that does.
+    let password_field = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut out = String::from("patient_id,patient,date,url,password\n");
     for l in links {
         let password = l.password.as_deref().unwrap_or_default();
         out.push_str(
-            &[field(&l.patient_id), field(&l.patient), field(&l.date), field(&l.url), field(password)].join(","),
+            &[field(&l.patient_id), field(&l.patient), field(&l.date), field(&l.url), password_field(password)]
+                .join(","),
         );
         out.push('\n');
     }

@@ -271,6 +271,16 @@ fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags
             ),
         );
     }
+    if let Some(password) = &value.password
+        && password.get_ref().starts_with(['=', '+', '-', '@'])
+    {
+        diags.push(
+            src.error_at(password.span(), "a password starting with = + - or @ is read as a formula by spreadsheets")
+                .help(
+                    "start it with a letter or a digit: out/private/links.csv lists it exactly as it opens the packet",
+                ),
+        );
+    }
     let mut dates = BTreeSet::new();
     for session in &value.sessions {
         let date = check_date(src, &session.date, "date", diags);

@@ -1,18 +1,31 @@
-//! Stage 5: put the rendered files on disk — only what changed, and never what tarea did not write.
+//! Stage 5: put the rendered files on disk — only what changed, never what tarea did not write,
+//! and in an order that survives being killed at any point.
 //!
 //! Nothing is written until the whole build has rendered without error, so a failed build leaves
 //! `out/` exactly as it was. Then each changed file is staged and renamed into place (a reader never
 //! sees half a file), and a file whose bytes are the same is not touched at all: a rebuild with
-//! nothing new writes nothing. A manifest (`out/.tarea-manifest`) lists the files tarea wrote: a
-//! packet whose session left the plan disappears on the next build, a file someone else put in
-//! `out/` stays and is reported, and an `out/` that holds files but no manifest is not tarea's and
-//! is refused rather than replaced.
+//! nothing new writes nothing.
+//!
+//! The [`manifest`] (`out/.tarea-manifest`) lists the files tarea wrote with a hash of each. Before
+//! the first rename, the manifest is rewritten to own every path of the old *and* the new output
+//! (flushed to disk), so a build killed half-way (Ctrl-C, a crash) leaves an `out/` whose every
+//! file is still known to be tarea's: the next build finishes the job. A packet whose session left
+//! the plan disappears on the next build, but only when its bytes are still the ones tarea wrote
+//! and no symbolic link is on its way; a file someone else put in `out/` stays and is reported.
+//! Without a manifest (a backup or `cp -r out/*` drops dotfiles), only the exact paths this build
+//! writes are tarea's. An `out/` that holds other files at its top is refused rather than used.
+//! Files under `out/private` are readable by their owner only.
 
-use std::collections::BTreeSet;
+pub mod lock;
+pub mod manifest;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use walkdir::WalkDir;
+
+use manifest::{Manifest, hash};
 
 /// The folders of `out/` that a build owns.
 pub const OWNED: [&str; 2] = ["public", "private"];
@@ -20,9 +33,10 @@ pub const OWNED: [&str; 2] = ["public", "private"];
 const STAGING: &str = ".tarea-staging";
 /// Where a build puts packet files as it renders them, before the write stage moves them in.
 pub const SPOOL: &str = ".tarea-spool";
-const MANIFEST: &str = ".tarea-manifest";
 /// Files an `out/` may hold before tarea's first build (a placeholder kept in git).
 const PLACEHOLDERS: [&str; 2] = [".gitkeep", "README.md"];
+/// tarea's own bookkeeping at the top of `out/`.
+const BOOKKEEPING: [&str; 5] = [manifest::FILE, lock::FILE, crate::cache::FILE, STAGING, SPOOL];
 
 /// One file of the output, by its path under `out/`.
 #[derive(Debug, Clone)]
@@ -49,26 +63,142 @@ pub struct Written {
     pub foreign: Vec<PathBuf>,
     /// Files of an earlier build that are gone now (their session left the plan).
     pub removed: usize,
+    /// Files of an earlier build that were no longer wanted but kept, because their bytes are not
+    /// what tarea wrote there (or a link is on the way): paths under `out/`.
+    pub spared: Vec<PathBuf>,
+    /// Manifest lines ignored because they name no file tarea could have written.
+    pub refused: Vec<String>,
 }
 
-/// The files an earlier build wrote, or `None` when `out` has never been built into. Refuses an
-/// `out` that holds files but is not tarea's.
-fn previous_manifest(out: &Path) -> Result<Option<BTreeSet<PathBuf>>> {
-    let manifest = out.join(MANIFEST);
-    if manifest.is_file() {
-        let text = std::fs::read_to_string(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
-        return Ok(Some(text.lines().filter(|l| !l.is_empty()).map(PathBuf::from).collect()));
+/// Test hook for the crash-safety test: `TAREA_CRASH_AFTER_RENAMES=k` ends the process right after
+/// the k-th rename of the write stage, with no clean-up, as a kill would. A process-wide counter is
+/// the only way to count renames across the stage without threading a counter through every call.
+fn renamed() {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static LIMIT: OnceLock<Option<usize>> = OnceLock::new();
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let limit = *LIMIT.get_or_init(|| std::env::var("TAREA_CRASH_AFTER_RENAMES").ok()?.parse().ok());
+    if let Some(limit) = limit
+        && COUNT.fetch_add(1, Ordering::SeqCst) + 1 == limit
+    {
+        eprintln!("tarea: crash injected after rename {limit} (TAREA_CRASH_AFTER_RENAMES)");
+        std::process::exit(86);
     }
-    // An output written before manifests existed: its owned folders are tarea's.
-    if out.join("public/assets/tarea.css").is_file() && out.join("private/index.html").is_file() {
-        return Ok(Some(foreign_files(out, &BTreeSet::new()).into_iter().collect()));
+}
+
+fn rename(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to).with_context(|| format!("moving {} into place", to.display()))?;
+    renamed();
+    Ok(())
+}
+
+/// Writes `out/<name>` so that it is either the old file or the whole new one, even after a crash:
+/// a temporary file flushed to disk, renamed over, and the folder flushed. Owner-only on Unix.
+pub fn durable_write(out: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let temporary = out.join(format!("{name}.new"));
+    let mut file = create_file(&temporary, true).with_context(|| format!("writing {}", temporary.display()))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", temporary.display()))?;
+    rename(&temporary, &out.join(name))?;
+    // Flushing a folder is how Unix makes a rename durable; elsewhere it cannot be opened, and the
+    // rename is as durable as the platform makes it.
+    if let Ok(dir) = std::fs::File::open(out) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Creates (or truncates) a file; `private` ones are readable by their owner only.
+fn create_file(path: &Path, private: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    options.open(path)
+}
+
+/// Creates a folder and its parents; `private` ones are the owner's only.
+fn create_dirs(path: &Path, private: bool) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    builder.create(path).with_context(|| format!("creating {}", path.display()))
+}
+
+/// Whether a path under `out/` is on the private side.
+fn is_private(relative: &Path) -> bool {
+    relative.starts_with("private")
+}
+
+/// Makes everything under `out/private` the owner's only (folders 0700, files 0600), whatever an
+/// older tarea or a copy left there.
+fn private_permissions(out: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for entry in WalkDir::new(out.join("private")).follow_links(false).into_iter().filter_map(|e| e.ok()) {
+            let wanted = if entry.file_type().is_dir() {
+                0o700
+            } else if entry.file_type().is_file() {
+                0o600
+            } else {
+                continue;
+            };
+            let meta = entry.metadata().with_context(|| format!("reading {}", entry.path().display()))?;
+            if meta.permissions().mode() & 0o777 != wanted {
+                std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(wanted))
+                    .with_context(|| format!("making {} private", entry.path().display()))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = out;
+    Ok(())
+}
+
+/// Whether `relative` can be written or removed under `out` without going through a symbolic
+/// link: no folder on the way and not the file itself is a link.
+fn without_links(out: &Path, relative: &Path) -> bool {
+    let mut path = out.to_path_buf();
+    for component in relative.components() {
+        path.push(component);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => return false,
+            Ok(_) => {}
+            Err(_) => return true,
+        }
+    }
+    true
+}
+
+/// The manifest of the build in `out`, or `None` when it has none. Refuses an `out` that holds
+/// other files at its top: it is not tarea's.
+fn previous_manifest(out: &Path) -> Result<Option<manifest::Read>> {
+    if let Some(read) = manifest::load(out)? {
+        return Ok(Some(read));
     }
     if out.is_dir() {
         let strangers: Vec<String> = std::fs::read_dir(out)
             .with_context(|| format!("reading {}", out.display()))?
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().to_string())
-            .filter(|name| !PLACEHOLDERS.contains(&name.as_str()) && name != STAGING && name != SPOOL)
+            .filter(|name| {
+                let known = |n: &str| name == n || name.strip_suffix(".new") == Some(n);
+                !PLACEHOLDERS.contains(&name.as_str())
+                    && !OWNED.contains(&name.as_str())
+                    && !BOOKKEEPING.iter().any(|n| known(n))
+            })
             .collect();
         if !strangers.is_empty() {
             bail!(
@@ -83,7 +213,7 @@ fn previous_manifest(out: &Path) -> Result<Option<BTreeSet<PathBuf>>> {
 }
 
 /// Every file under `out/<owned>` that the manifest does not list.
-fn foreign_files(out: &Path, manifest: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
+fn foreign_files(out: &Path, manifest: &Manifest) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for dir in OWNED {
         for entry in WalkDir::new(out.join(dir)).follow_links(false).into_iter().filter_map(|e| e.ok()) {
@@ -91,7 +221,7 @@ fn foreign_files(out: &Path, manifest: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
                 continue;
             }
             if let Ok(relative) = entry.path().strip_prefix(out)
-                && !manifest.contains(relative)
+                && !manifest.owns(relative)
             {
                 found.push(relative.to_path_buf());
             }
@@ -101,14 +231,6 @@ fn foreign_files(out: &Path, manifest: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
     found
 }
 
-fn write_manifest(out: &Path, files: &BTreeSet<PathBuf>) -> Result<()> {
-    let text: String = files.iter().map(|p| format!("{}\n", p.to_string_lossy())).collect();
-    let temporary = out.join(format!("{MANIFEST}.new"));
-    std::fs::write(&temporary, text).with_context(|| format!("writing {}", temporary.display()))?;
-    std::fs::rename(&temporary, out.join(MANIFEST))
-        .with_context(|| format!("writing the manifest in {}", out.display()))
-}
-
 fn fresh(dir: &Path) -> Result<()> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
@@ -116,13 +238,15 @@ fn fresh(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn stage(staging: &Path, files: &[OutputFile]) -> Result<()> {
+fn stage<'a>(staging: &Path, files: impl IntoIterator<Item = &'a OutputFile>) -> Result<()> {
     for file in files {
         let path = staging.join(&file.path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            create_dirs(parent, is_private(&file.path))?;
         }
-        std::fs::write(&path, &file.bytes).with_context(|| format!("writing {}", path.display()))?;
+        create_file(&path, is_private(&file.path))
+            .and_then(|mut f| f.write_all(&file.bytes))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
@@ -137,7 +261,7 @@ pub fn spool(spool: &Path, files: &[OutputFile]) -> Result<()> {
     stage(spool, files)
 }
 
-/// Removes the spool folder (after a failed build, or once its files are in place).
+/// Removes the spool folder (after a failed build, before a new one, or once its files are in place).
 pub fn discard_spool(out: &Path) -> Result<()> {
     fresh(&out.join(SPOOL))
 }
@@ -155,73 +279,133 @@ pub struct Output<'a> {
     pub whole: bool,
 }
 
+/// One file to move into place: from the staging or spool folder.
+struct Move {
+    from: PathBuf,
+    to: PathBuf,
+}
+
+/// What a build's output means on disk: the manifest it will leave, and the files to move in.
+struct Planned<'a> {
+    new: Manifest,
+    moves: Vec<Move>,
+    /// The in-memory files among the moves (to stage first).
+    changed: Vec<&'a OutputFile>,
+}
+
+/// Hashes every file of the output and finds those whose bytes differ from what is on disk.
+fn plan<'a>(out: &Path, output: &Output<'a>, old: &Manifest) -> Result<Planned<'a>> {
+    let mut new = Manifest::default();
+    let (spool, staging) = (out.join(SPOOL), out.join(STAGING));
+    let mut moves = Vec::new();
+    let mut changed = Vec::new();
+    for file in output.files {
+        new.insert(file.path.clone(), hash(&file.bytes));
+        if std::fs::read(out.join(&file.path)).map_or(true, |old| old != file.bytes) {
+            changed.push(file);
+            moves.push(Move { from: staging.join(&file.path), to: file.path.clone() });
+        }
+    }
+    for path in output.spooled {
+        let bytes =
+            std::fs::read(spool.join(path)).with_context(|| format!("reading {}", spool.join(path).display()))?;
+        new.insert(path.clone(), hash(&bytes));
+        if std::fs::read(out.join(path)).ok().as_deref() != Some(bytes.as_slice()) {
+            moves.push(Move { from: spool.join(path), to: path.clone() });
+        }
+    }
+    for path in output.kept {
+        match old.files.get(path).filter(|h| h.len() == 1) {
+            Some(hashes) => new.files.insert(path.clone(), hashes.clone()),
+            None => {
+                let bytes = std::fs::read(out.join(path)).with_context(|| format!("reading {}", path.display()))?;
+                new.files.insert(path.clone(), [hash(&bytes)].into())
+            }
+        };
+    }
+    if !output.whole {
+        for (path, hashes) in &old.files {
+            new.files.entry(path.clone()).or_insert_with(|| hashes.clone());
+        }
+    }
+    Ok(Planned { new, moves, changed })
+}
+
 /// Writes a build's output: only files whose bytes changed are written (each staged, then moved
 /// into place), files of earlier builds that are no longer produced are removed, and foreign files
 /// stay. A build with nothing new writes nothing — not even a modification time changes.
 pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
-    let old_files = previous_manifest(out)?.unwrap_or_default();
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let mut new_files: BTreeSet<PathBuf> = output.files.iter().map(|f| f.path.clone()).collect();
-    new_files.extend(output.kept.iter().cloned());
-    new_files.extend(output.spooled.iter().cloned());
-    if !output.whole {
-        new_files.extend(old_files.iter().cloned());
-    }
-    let foreign = foreign_files(out, &old_files);
-    if let Some(clash) = foreign.iter().find(|f| new_files.contains(*f)) {
+    let previous = previous_manifest(out)?;
+    let had_manifest = previous.is_some();
+    let manifest::Read { manifest: old, refused } = previous.unwrap_or_default();
+    create_dirs(out, false)?;
+    let spool = out.join(SPOOL);
+    let staging = out.join(STAGING);
+    fresh(&staging)?;
+
+    let Planned { new, moves, changed } = plan(out, output, &old)?;
+
+    // Files someone else put in `out/`: kept. Without a manifest, what this build writes is its own.
+    let mut foreign = foreign_files(out, &old);
+    if had_manifest && let Some(clash) = foreign.iter().find(|f| new.owns(f)) {
         bail!(
             "{} was not written by tarea, and this build would replace it; move it away first",
             out.join(clash).display()
         );
     }
-    let changed: Vec<&OutputFile> =
-        output.files.iter().filter(|f| std::fs::read(out.join(&f.path)).map_or(true, |old| old != f.bytes)).collect();
-    let staging = out.join(STAGING);
-    fresh(&staging)?;
-    if !changed.is_empty() {
-        for file in &changed {
-            stage(&staging, std::slice::from_ref(*file))?;
-        }
-        for file in &changed {
-            let live = out.join(&file.path);
-            if let Some(parent) = live.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-            }
-            std::fs::rename(staging.join(&file.path), &live)
-                .with_context(|| format!("moving {} into place", live.display()))?;
-        }
-        fresh(&staging)?;
+    foreign.retain(|f| !new.owns(f));
+    if let Some(link) = moves.iter().find(|m| !without_links(out, &m.to)) {
+        bail!(
+            "{} is, or is inside, a symbolic link; tarea does not write through links: remove the link",
+            out.join(&link.to).display()
+        );
     }
-    // Spooled files move into place only when their bytes differ from what is there.
-    let spool = out.join(SPOOL);
-    let mut moved = 0;
-    for path in output.spooled {
-        let (from, live) = (spool.join(path), out.join(path));
-        if std::fs::read(&from).ok() == std::fs::read(&live).ok() {
-            continue;
+    let stale: Vec<(&PathBuf, &std::collections::BTreeSet<String>)> =
+        old.files.iter().filter(|(path, _)| !new.owns(path)).collect();
+
+    // The intent: every path of the old and the new output is tarea's until the moves are done.
+    let manifest_on_disk = out.join(manifest::FILE).is_file();
+    if !moves.is_empty() || !stale.is_empty() {
+        let intent = old.union(&new);
+        if intent != old || !manifest_on_disk {
+            intent.save(out)?;
         }
+    }
+    stage(&staging, changed)?;
+    for Move { from, to } in &moves {
+        let live = out.join(to);
         if let Some(parent) = live.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            create_dirs(parent, is_private(to))?;
         }
-        std::fs::rename(&from, &live).with_context(|| format!("moving {} into place", live.display()))?;
-        moved += 1;
+        rename(from, &live)?;
     }
+    fresh(&staging)?;
     fresh(&spool)?;
-    let stale: Vec<&PathBuf> = old_files.difference(&new_files).collect();
-    for path in &stale {
+
+    let mut spared = Vec::new();
+    let mut removed = 0;
+    for (path, hashes) in stale {
         let live = out.join(path);
-        if live.is_file() {
+        let ours = without_links(out, path) && std::fs::read(&live).is_ok_and(|bytes| hashes.contains(&hash(&bytes)));
+        if ours {
             std::fs::remove_file(&live).with_context(|| format!("removing {}", live.display()))?;
+            remove_empty_parents(out, &live);
+            removed += 1;
+        } else if std::fs::symlink_metadata(&live).is_ok() {
+            spared.push(path.clone());
         }
-        remove_empty_parents(out, &live);
     }
     for dir in OWNED {
-        std::fs::create_dir_all(out.join(dir)).with_context(|| format!("creating {}", out.join(dir).display()))?;
+        create_dirs(&out.join(dir), dir == "private")?;
     }
-    if new_files != old_files || !out.join(MANIFEST).is_file() {
-        write_manifest(out, &new_files)?;
+    private_permissions(out)?;
+    let text = new.to_text();
+    if std::fs::read_to_string(out.join(manifest::FILE)).ok().as_deref() != Some(text.as_str()) {
+        new.save(out)?;
     }
-    Ok(Written { written: changed.len() + moved, removed: stale.len(), foreign })
+    foreign.extend(spared.iter().cloned());
+    foreign.sort();
+    Ok(Written { written: moves.len(), removed, foreign, spared, refused })
 }
 
 /// Removes the folders a removed file leaves empty, up to the owned folder.
@@ -271,12 +455,12 @@ mod tests {
         let files = [OutputFile::new("public/a.html", "a"), OutputFile::new("private/b.html", "b")];
         write_output(out, &whole(&files)).unwrap();
         let before = std::fs::metadata(out.join("public/a.html")).unwrap().modified().unwrap();
-        let manifest = std::fs::metadata(out.join(MANIFEST)).unwrap().modified().unwrap();
+        let manifest = std::fs::metadata(out.join(manifest::FILE)).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         let written = write_output(out, &whole(&files)).unwrap();
         assert_eq!(written.written, 0);
         assert_eq!(std::fs::metadata(out.join("public/a.html")).unwrap().modified().unwrap(), before);
-        assert_eq!(std::fs::metadata(out.join(MANIFEST)).unwrap().modified().unwrap(), manifest);
+        assert_eq!(std::fs::metadata(out.join(manifest::FILE)).unwrap().modified().unwrap(), manifest);
         // Kept files stay listed; a part-build keeps the rest.
         let kept = [PathBuf::from("public/a.html")];
         write_output(out, &Output { files: &files[1..], spooled: &[], kept: &kept, whole: true }).unwrap();
