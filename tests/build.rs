@@ -140,14 +140,19 @@ fn params_fill_the_texts_and_pre_fill_their_column() {
         page.select(&sel("tbody.block tr")).map(|tr| texts_in(&tr, "td .prefill").join("")).collect();
     assert_eq!(first_column, ["Capítulo 1", "Capítulo 2", "", ""]);
     assert_eq!(texts(&page, ".params dt"), ["Libro"], "the chapters are shown in their column, not again");
+    // Given again at the same level, the printed sheet opens with a one-line reminder (the page
+    // above keeps the whole explanation) and gives the table the room.
     let pdf = pdf_pages(&dir.join("packet.pdf")).join(" ");
-    assert!(pdf.contains("Lee El principito y apunta") && pdf.contains("Capítulo 2"), "{pdf}");
+    assert!(pdf.contains("La misma hoja que la semana pasada") && pdf.contains("Capítulo 2"), "{pdf}");
+    assert!(!pdf.contains("Lee El principito y apunta"), "{pdf}");
 
     // A param value with Markdown in it is shown literally, not as markup.
     let first = packet_for(site.path(), "Elisa", "2026-11-19");
     let page = html(&first.join("reading.html"));
     assert_eq!(texts(&page, ".how em"), ["El *principito* <b>"]);
     assert_eq!(page.select(&sel(".how b")).count(), 0);
+    let pdf = pdf_pages(&first.join("packet.pdf")).join(" ");
+    assert!(pdf.contains("Lee El *principito* <b> y apunta"), "the first time, the sheet explains: {pdf}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! Each renderer is built once per build from the [`Templates`](crate::templates::Templates) (so
 //! templates are parsed once) and then turns view models into bytes without touching the disk.
 
+pub mod audit;
 pub mod html;
 pub mod ics;
 pub mod pdf;

@@ -104,15 +104,29 @@ impl PdfRenderer {
         self.render(PdfJob { main: "typst/booklet.typ", data, date: &booklet.date.iso, ident })
     }
 
-    /// Lays out and exports one document. Errors are located in the layout files.
-    pub fn render(&self, job: PdfJob<'_>) -> Result<Pdf, Vec<Diagnostic>> {
+    /// Lays out one packet without making a PDF (the page audit reads the pages).
+    pub fn packet_pages(&self, packet: &Packet) -> Result<PagedDocument, Vec<Diagnostic>> {
+        let data = serde_json::to_vec(packet).map_err(|e| vec![Diagnostic::error(None, e.to_string())])?;
+        let job = PdfJob { main: "typst/packet.typ", data, date: &packet.date.iso, ident: String::new() };
+        self.layout(&job).map(|(document, _, _)| document)
+    }
+
+    /// Lays out one document: the pages, and Typst's warnings.
+    fn layout(&self, job: &PdfJob<'_>) -> Result<(PagedDocument, Vec<Diagnostic>, Datetime), Vec<Diagnostic>> {
         let date = NaiveDate::parse_from_str(job.date, "%Y-%m-%d").unwrap_or_default();
         let today =
             Datetime::from_ymd(date.year(), date.month() as u8, date.day() as u8).expect("a valid calendar date");
-        let world = PacketWorld { shared: self, main: layout_id(job.main), data: Bytes::new(job.data), today };
+        let world = PacketWorld { shared: self, main: layout_id(job.main), data: Bytes::new(job.data.clone()), today };
         let warned = typst::compile::<PagedDocument>(&world);
         let warnings = self.diagnostics(&world, &warned.warnings);
         let document = warned.output.map_err(|errors| self.diagnostics(&world, &errors))?;
+        Ok((document, warnings, today))
+    }
+
+    /// Lays out and exports one document. Errors are located in the layout files.
+    pub fn render(&self, job: PdfJob<'_>) -> Result<Pdf, Vec<Diagnostic>> {
+        let (document, warnings, today) = self.layout(&job)?;
+        let world = PacketWorld { shared: self, main: layout_id(job.main), data: Bytes::new(job.data), today };
         let options = PdfOptions {
             // Stable identity and timestamp: the same input gives byte-identical PDFs.
             ident: Smart::Custom(job.ident),

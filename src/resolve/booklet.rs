@@ -79,7 +79,7 @@ pub(crate) fn resolve_booklet(source: &BookletSource<'_>, packet: &Packet) -> Bo
             let hw = &site.homework.get(t.homework.get_ref())?.value;
             (hw.kind == Kind::WarningSigns).then(|| {
                 let days = [*date];
-                let context = task::TaskContext { lang, strings, days: &days, plan, history: &[] };
+                let context = task::TaskContext { lang, strings, days: &days, plan, history: &[], previous: &[] };
                 task::resolve_task(t, hw, &context)
             })
         })

@@ -485,6 +485,7 @@ mod tests {
             history: Vec::new(),
             layout: "table",
             landscape: false,
+            repeat: false,
         }
     }
 

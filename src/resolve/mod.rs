@@ -266,7 +266,9 @@ fn resolve_packet(
     let days = Days { first: date, next }.list();
     // Only a review sheet shows the history of earlier tasks.
     let history = if gives_review(site, session) { given.items(&lang) } else { Vec::new() };
-    let context = task::TaskContext { lang: &lang, strings: ids.strings, days: &days, plan, history: &history };
+    let previous = at.checked_sub(1).map_or(&[][..], |i| sessions[i].1.tasks.as_slice());
+    let context =
+        task::TaskContext { lang: &lang, strings: ids.strings, days: &days, plan, history: &history, previous };
     let tasks = session
         .tasks
         .iter()

@@ -282,8 +282,14 @@ fn online_answers(cx: &CopyContext<'_>, packet: &Packet) -> Option<OnlineAnswers
     let days = Days { first: date, next }.list();
     // A review sheet asks about every earlier task: the same history as the packet's.
     let history = if super::gives_review(cx.site, session) { cx.given.items(cx.lang) } else { Vec::new() };
-    let context =
-        task::TaskContext { lang: cx.lang, strings: cx.strings, days: &days, plan: &cx.plan.value, history: &history };
+    let context = task::TaskContext {
+        lang: cx.lang,
+        strings: cx.strings,
+        days: &days,
+        plan: &cx.plan.value,
+        history: &history,
+        previous: &[],
+    };
     let words = charts::Words { strings: cx.strings, lang: cx.lang };
     let sheets: Vec<task::TaskView> = session
         .tasks

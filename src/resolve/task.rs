@@ -56,6 +56,10 @@ pub struct TaskView {
     pub layout: &'static str,
     /// Whether the sheet is wide enough to need a landscape page.
     pub landscape: bool,
+    /// Whether the previous session gave the same homework at the same level: the printed sheet
+    /// then opens with a compact reminder instead of the whole explanation (the web page and the
+    /// booklet keep it), and the table gets the page.
+    pub repeat: bool,
 }
 
 /// One column of a sheet (or one section of a plan-like sheet).
@@ -135,6 +139,8 @@ pub(crate) struct TaskContext<'a> {
     pub plan: &'a Plan,
     /// Earlier tasks, for a review.
     pub history: &'a [HistoryItem],
+    /// The previous session's tasks.
+    pub previous: &'a [Task],
 }
 
 /// A localized text in `lang` (validation made sure it exists).
@@ -215,6 +221,10 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
         levels: homework.levels.get_ref().len(),
         layout: if homework.kind.is_table() { "table" } else { "sections" },
         landscape: homework.kind.is_table() && needs_landscape(&columns),
+        repeat: cx
+            .previous
+            .iter()
+            .any(|t| t.homework.get_ref() == task.homework.get_ref() && t.level.get_ref() == task.level.get_ref()),
         columns,
         blocks,
         example,
