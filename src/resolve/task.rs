@@ -269,8 +269,9 @@ fn worked_example<'a>(
         .iter()
         .map(|id| {
             let field = homework.fields.get(id.get_ref())?;
-            // The messy variant leaves a cell blank where it has no text of its own: blanks are fine.
-            if messy { field.example_messy.as_ref() } else { field.example.as_ref() }
+            // The messy variant falls back to the plain example where it has no text of its own:
+            // every column of a worked example shows what goes there.
+            if messy { field.example_messy.as_ref().or(field.example.as_ref()) } else { field.example.as_ref() }
         })
         .collect();
     cells.iter().any(Option::is_some).then_some(cells)
