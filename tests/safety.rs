@@ -301,6 +301,10 @@ fn a_tampered_manifest_or_cache_never_deletes_a_file_tarea_did_not_write() {
     let report = build_with(root, &no_pdf()).unwrap();
     let warned: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
     assert!(warned.iter().any(|w| w.contains("ignored 3 line(s)")), "{warned:?}");
+    // A file the manifest claimed but whose bytes changed is kept and reported once, as kept — not
+    // also as a file tarea never wrote.
+    assert!(warned.iter().any(|w| w.contains("notes.txt") && w.contains("kept an old file")), "{warned:?}");
+    assert!(!report.foreign.contains(&PathBuf::from("public/notes.txt")), "{:?}", report.foreign);
     let listed = std::fs::read_to_string(&manifest_path).unwrap();
     assert!(!listed.contains("library") && !listed.contains("..") && !listed.contains("notes.txt"), "{listed}");
     // The tampered cache entry was dropped: its packet was rendered again, not vouched for.

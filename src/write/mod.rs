@@ -403,8 +403,6 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
     if std::fs::read_to_string(out.join(manifest::FILE)).ok().as_deref() != Some(text.as_str()) {
         new.save(out)?;
     }
-    foreign.extend(spared.iter().cloned());
-    foreign.sort();
     Ok(Written { written: moves.len(), removed, foreign, spared, refused })
 }
 
