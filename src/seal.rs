@@ -41,8 +41,7 @@ pub fn remember_sealed(root: &std::path::Path) -> Result<()> {
     if path.is_file() {
         return Ok(());
     }
-    let dir = path.parent().expect("the state has a folder");
-    std::fs::create_dir_all(dir).map_err(|e| anyhow!("creating {}: {e}", dir.display()))?;
+    crate::token::private_dir(root)?;
     std::fs::write(&path, SEALED_NOTE).map_err(|e| anyhow!("writing {}: {e}", path.display()))
 }
 

@@ -118,7 +118,9 @@ const LIVE_JS: &str = r#"// tarea serve: reload on rebuild, show build errors ov
 pub fn serve(options: &ServeOptions) -> Result<()> {
     let root = options.root.clone();
     let preview = root.join(PREVIEW_DIR);
-    keep_private(&root)?;
+    // The preview (private/links.csv, passwords included) goes into the site's private folder,
+    // which ignores itself in git.
+    crate::token::private_dir(&root)?;
     let state = Arc::new(State::default());
     // Watching starts before the first build, so that an edit saved while it runs, or right after
     // the address is printed, is not missed.
@@ -162,18 +164,6 @@ pub fn serve(options: &ServeOptions) -> Result<()> {
             let _slot = slot;
             let _ = respond(stream, &preview, port, &state);
         });
-    }
-    Ok(())
-}
-
-/// Makes sure the site's private state folder ignores itself in git before a preview (which holds
-/// `private/links.csv`, passwords included) is written into it. A build that creates the secret
-/// writes that file with it; this covers a `.tarea/` that holds a secret restored without it.
-fn keep_private(root: &Path) -> Result<()> {
-    let dir = root.join(".tarea");
-    let ignore = dir.join(".gitignore");
-    if dir.is_dir() && !ignore.exists() {
-        std::fs::write(&ignore, "*\n").with_context(|| format!("writing {}", ignore.display()))?;
     }
     Ok(())
 }
@@ -731,11 +721,9 @@ mod tests {
     #[test]
     fn the_private_folder_the_preview_goes_into_ignores_itself() {
         let site = tempfile::tempdir().unwrap();
-        keep_private(site.path()).unwrap();
-        assert!(!site.path().join(".tarea").exists(), "the build makes .tarea/ with the secret");
         std::fs::create_dir(site.path().join(".tarea")).unwrap();
         std::fs::write(site.path().join(".tarea/secret"), "restored from a backup").unwrap();
-        keep_private(site.path()).unwrap();
+        crate::token::private_dir(site.path()).unwrap();
         assert_eq!(std::fs::read_to_string(site.path().join(".tarea/.gitignore")).unwrap(), "*\n");
     }
 

@@ -47,14 +47,25 @@ pub fn load_or_create_secret(root: &Path) -> Result<(Secret, Option<PathBuf>)> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut bytes = vec![0u8; 32];
             getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the site secret: {e}"))?;
-            let dir = path.parent().expect("secret path has a folder");
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            std::fs::write(dir.join(".gitignore"), "*\n").with_context(|| format!("writing {}", dir.display()))?;
+            private_dir(root)?;
             write_private(&path, &hex(&bytes)).with_context(|| format!("writing {}", path.display()))?;
             Ok((Secret(bytes), Some(path)))
         }
         Err(e) => bail!("{}: cannot read the site secret: {e}", path.display()),
     }
+}
+
+/// The site's private state folder, `.tarea/` (the secret, whether the site is sealed, `serve`'s
+/// preview), created on first use with a `.gitignore` that ignores all of it, so nothing in it can
+/// be committed by accident; a `.tarea/` restored from a backup without that file gets it back.
+pub fn private_dir(root: &Path) -> Result<PathBuf> {
+    let dir = root.join(".tarea");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, "*\n").with_context(|| format!("writing {}", ignore.display()))?;
+    }
+    Ok(dir)
 }
 
 /// Replaces the site's secret with a new one, keeping the old one beside it as
@@ -176,6 +187,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (first, created) = load_or_create_secret(dir.path()).unwrap();
         assert!(created.is_some());
+        let ignore = std::fs::read_to_string(dir.path().join(".tarea/.gitignore")).unwrap();
+        assert_eq!(ignore, "*\n", "the folder holding the secret ignores itself in git");
         let (again, created) = load_or_create_secret(dir.path()).unwrap();
         assert!(created.is_none());
         let day = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
