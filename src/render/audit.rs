@@ -1,7 +1,8 @@
 //! The page audit: checks a laid-out packet the way a form designer looks at a printed proof.
 //!
-//! The sheet layouts mark what matters with `metadata` (`tarea-sheet` where a sheet starts,
-//! `tarea-row` in every row or section a patient writes in, `tarea-close` on the closing
+//! The sheet layouts mark what matters with `metadata` (`tarea-sheet <homework> <level>` where a
+//! sheet starts, `tarea-row` in every table row a patient writes in, `tarea-space` in every other
+//! place to write (a section's lines, the day boxes, a chart), `tarea-close` on the closing
 //! question); the audit walks Typst's page frames for those marks and for every run of text, and
 //! reports: a page holding only a closing question, a sheet whose first page has nowhere to
 //! write, a table page with fewer than two rows under its repeated header, text overprinting other
@@ -16,12 +17,16 @@ use typst_layout::PagedDocument;
 /// One sheet as laid out: where it starts and ends, and its writable rows per page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SheetPages {
+    /// Which sheet: its homework id and level ("thought-record 4"), from its mark.
+    pub name: String,
     /// The page (1-based) its title is on.
     pub first: usize,
     /// The page its closing question is on.
     pub last: usize,
-    /// For each of its pages, first to last, how many rows or sections to write in it holds.
+    /// For each of its pages, first to last, how many table rows it holds.
     pub rows: Vec<usize>,
+    /// For each of its pages, how many other places to write in (sections, day boxes, charts).
+    pub spaces: Vec<usize>,
 }
 
 impl SheetPages {
@@ -119,19 +124,23 @@ fn sheets(pages: &[PageFacts], found: &mut Audit) {
         let number = i + 1;
         for mark in &page.marks {
             match mark.as_str() {
-                "tarea-sheet" => {
-                    current = Some(SheetPages { first: number, last: number, rows: vec![0] });
+                sheet if sheet.starts_with("tarea-sheet") => {
+                    let name = sheet["tarea-sheet".len()..].trim().to_string();
+                    current = Some(SheetPages { name, first: number, last: number, rows: vec![0], spaces: vec![0] });
                 }
-                "tarea-row" => {
+                "tarea-row" | "tarea-space" => {
                     if let Some(sheet) = current.as_mut() {
                         sheet.rows.resize(number + 1 - sheet.first, 0);
-                        *sheet.rows.last_mut().expect("resized to at least one") += 1;
+                        sheet.spaces.resize(number + 1 - sheet.first, 0);
+                        let counts = if mark == "tarea-row" { &mut sheet.rows } else { &mut sheet.spaces };
+                        *counts.last_mut().expect("resized to at least one") += 1;
                     }
                 }
                 "tarea-close" => {
                     if let Some(mut sheet) = current.take() {
                         sheet.last = number;
                         sheet.rows.resize(number + 1 - sheet.first, 0);
+                        sheet.spaces.resize(number + 1 - sheet.first, 0);
                         check_sheet(&sheet, found);
                         found.sheets.push(sheet);
                     }
@@ -145,16 +154,18 @@ fn sheets(pages: &[PageFacts], found: &mut Audit) {
 /// The page-fit rules of one sheet.
 fn check_sheet(sheet: &SheetPages, faults: &mut Audit) {
     let faults = &mut faults.faults;
-    let rows_total: usize = sheet.rows.iter().sum();
-    if rows_total > 0 && sheet.rows[0] == 0 {
-        faults.push(format!("p{}: the sheet opens with no row to write in", sheet.first));
+    let writable = |k: usize| sheet.rows[k] + sheet.spaces[k];
+    let total: usize = (0..sheet.rows.len()).map(writable).sum();
+    if total > 0 && writable(0) == 0 {
+        faults.push(format!("p{} {}: the sheet opens with no row to write in", sheet.first, sheet.name));
     }
-    if sheet.pages() > 1 && sheet.rows.last() == Some(&0) {
-        faults.push(format!("p{}: the page holds only the closing question", sheet.last));
+    if sheet.pages() > 1 && writable(sheet.rows.len() - 1) == 0 {
+        faults.push(format!("p{} {}: the page holds only the closing question", sheet.last, sheet.name));
     }
+    // A chart or a section may stand alone on a page; a table row under a repeated header may not.
     for (k, rows) in sheet.rows.iter().enumerate().skip(1) {
         if *rows == 1 {
-            faults.push(format!("p{}: a table page with a single row under its header", sheet.first + k));
+            faults.push(format!("p{} {}: a table page with a single row under its header", sheet.first + k, sheet.name));
         }
     }
 }

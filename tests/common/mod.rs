@@ -13,7 +13,8 @@ use tempfile::TempDir;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // Read at run time: the shared target cache may hold a binary compiled in another clone.
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 /// Copies `from` (a folder holding `library/`, maybe `templates/`) into a fresh temp dir.
