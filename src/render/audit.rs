@@ -165,7 +165,11 @@ fn check_sheet(sheet: &SheetPages, faults: &mut Audit) {
     // A chart or a section may stand alone on a page; a table row under a repeated header may not.
     for (k, rows) in sheet.rows.iter().enumerate().skip(1) {
         if *rows == 1 {
-            faults.push(format!("p{} {}: a table page with a single row under its header", sheet.first + k, sheet.name));
+            faults.push(format!(
+                "p{} {}: a table page with a single row under its header",
+                sheet.first + k,
+                sheet.name
+            ));
         }
     }
 }
