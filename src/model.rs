@@ -33,6 +33,21 @@ pub struct Clinic {
     pub encrypt: bool,
     /// When daily practice reminders ring in the packet's calendar file, "HH:MM" (default 20:00).
     pub reminder_time: Option<Spanned<String>>,
+    /// The clinic's own phone, printed with the helplines on the warning-signs plan.
+    pub phone: Option<Spanned<String>>,
+    /// Helplines printed on the warning-signs plan, in this order (they differ by country).
+    #[serde(default)]
+    pub helplines: Vec<Helpline>,
+}
+
+/// `[[helplines]]`: a number a patient can call in a crisis.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Helpline {
+    /// The number as dialled, e.g. "112".
+    pub number: Spanned<String>,
+    /// What it is for, in every language of the clinic.
+    pub label: Localized,
 }
 
 /// A paper size.
@@ -148,6 +163,8 @@ pub struct Homework {
     pub minutes: u32,
     /// How often it is done.
     pub frequency: Frequency,
+    /// How often, in this template's own words ("each time you read"): replaces the generic phrase.
+    pub frequency_label: Option<Localized>,
     /// The sheet's title.
     pub title: Localized,
     /// Markdown: why this helps, in plain words.
@@ -260,6 +277,10 @@ pub struct Field {
     pub example: Option<Localized>,
     /// The example "designed with errors", for perfectionist patients (Markdown, `~~struck~~`).
     pub example_messy: Option<Localized>,
+    /// The worked example for young people (`audience = "young"`); `example` when absent.
+    pub example_young: Option<Localized>,
+    /// The example designed with errors, for young people.
+    pub example_messy_young: Option<Localized>,
 }
 
 /// `[[levels]]`: one step of the graded progression.
@@ -274,6 +295,14 @@ pub struct Level {
     pub intro: Option<Localized>,
     /// Whether to show the worked example row (default: at level 1 only).
     pub example: Option<bool>,
+    /// How often at this level, when it differs from the template's (a few situations a week
+    /// rather than one a day, when each takes more thought).
+    pub frequency: Option<Spanned<Frequency>>,
+    /// Deep rows, for columns that each need a few lines of thought (about three to a page).
+    #[serde(default)]
+    pub deep: bool,
+    /// Markdown: questions to ask oneself, printed beside the table.
+    pub questions: Option<Localized>,
 }
 
 /// `library/plans/<patient-id>.toml`: one patient's course of therapy.
@@ -292,6 +321,9 @@ pub struct Plan {
     /// Larger type on every sheet and page, for patients who need it.
     #[serde(default)]
     pub large_print: bool,
+    /// Who the worked examples speak to: adults (the default) or young people.
+    #[serde(default)]
+    pub audience: Audience,
     /// Publish this patient's packets encrypted, with a strong passphrase tarea makes up.
     #[serde(default)]
     pub encrypt: bool,
@@ -305,6 +337,17 @@ pub struct Plan {
     /// Therapist-only notes about the patient: shown on the therapist copy, never published.
     #[serde(default)]
     pub private: toml::Table,
+}
+
+/// Who a plan's worked examples are written for.
+#[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Audience {
+    /// Adults: work, home, everyday life.
+    #[default]
+    Adult,
+    /// Young people: school, friends, family.
+    Young,
 }
 
 /// `[[sessions]]`: one session, whose packet is handed over at its end.

@@ -98,6 +98,28 @@ impl Written {
     }
 }
 
+/// The helplines `tarea init` writes for a clinic working in `language`: Spain's 112 and 024 for
+/// a Spanish or Catalan clinic; for an English one an example that says to replace it (its
+/// country's numbers are not ours to guess).
+fn helplines_for(language: &str) -> &'static str {
+    // An inline array, so that keys added to the end of the file stay top-level keys.
+    if language == "en" {
+        "\n# Printed on the warning-signs plan. REPLACE these with your country's numbers\n\
+         # (e.g. 911 and 988 in the US, 999 and 111 in the UK).\n\
+         # phone = \"+00 000 000 000\"   # the clinic's own phone, printed after them\n\
+         helplines = [\n\
+         \x20 { number = \"112\", label = { es = \"Emergencias (sustituye este número por el de tu país)\", en = \"Emergencies (replace with your country's number)\", ca = \"Emergències (substitueix aquest número pel del teu país)\" } },\n\
+         ]\n"
+    } else {
+        "\n# Printed on the warning-signs plan, in this order.\n\
+         # phone = \"+34 900 000 000\"   # the clinic's own phone, printed after them\n\
+         helplines = [\n\
+         \x20 { number = \"112\", label = { es = \"Emergencias\", en = \"Emergencies\", ca = \"Emergències\" } },\n\
+         \x20 { number = \"024\", label = { es = \"Atención a la conducta suicida\", en = \"Suicide prevention line\", ca = \"Atenció a la conducta suïcida\" } },\n\
+         ]\n"
+    }
+}
+
 /// `tarea init`: a new site with the clinic settings, the whole catalogue and one example plan.
 pub fn init(options: &InitOptions) -> Result<Written> {
     let dir = &options.dir;
@@ -121,8 +143,10 @@ pub fn init(options: &InitOptions) -> Result<Written> {
          base_url = \"https://example.org/tareas\"\n\
          default_language = \"{language}\"\n\
          languages = [\"es\", \"en\", \"ca\"]\n\
-         paper = \"{paper}\"   # or \"a4\" / \"us-letter\"\n",
-        toml::Value::String(name)
+         paper = \"{paper}\"   # or \"a4\" / \"us-letter\"\n\
+         {}",
+        toml::Value::String(name),
+        helplines_for(&language)
     );
     let mut written = Written::default();
     written.file(&dir.join("library/clinic.toml"), clinic.as_bytes())?;

@@ -170,7 +170,7 @@ fn worked_example_at_entry_levels_and_messy_for_perfectionism() {
     assert_eq!(texts(&page, "tbody.example s"), ["demanar"], "the example shows a crossing-out");
     assert_eq!(page.select(&sel(".errors-welcome")).count(), 1);
     let pdf = pdf_pages(&marta.join("packet.pdf")).join(" ");
-    assert!(pdf.contains("les ratllades, els espais en blanc i les faltes d'ortografia són benvinguts"), "{pdf}");
+    assert!(pdf.contains("les tatxadures, els espais en blanc i les faltes d'ortografia són benvinguts"), "{pdf}");
     assert!(pdf.contains("demanar ajuda no es fallar"), "{pdf}");
 
     // Level 3 of the record has no example row.

@@ -257,7 +257,7 @@ fn a_perfectionists_example_prints_its_crossings_out_and_fills_every_column() {
         let mut found = Marks::default();
         runs_and_lines(&page.frame, (0.0, 0.0), &mut found);
         let Marks { runs, lines } = found;
-        for (text, x0, x1, baseline) in runs.iter().filter(|r| r.0.contains("arms")) {
+        for (text, x0, x1, baseline) in runs.iter().filter(|r| r.0.trim() == "shoulders") {
             if lines
                 .iter()
                 .any(|(l0, l1, ly)| *l0 <= x0 + 1.0 && *l1 >= x1 - 1.0 && *ly < *baseline && *ly > baseline - 8.0)

@@ -486,6 +486,8 @@ mod tests {
             layout: "table",
             landscape: false,
             repeat: false,
+            deep: false,
+            questions: None,
         }
     }
 

@@ -68,6 +68,18 @@ pub struct Packet {
     pub reminder_time: String,
     /// Larger type on every sheet and page.
     pub large_print: bool,
+    /// The numbers to call in a crisis, printed on the warning-signs plan: the clinic's
+    /// helplines, then its own phone.
+    pub helplines: Vec<HelplineView>,
+}
+
+/// A number to call, as printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct HelplineView {
+    /// What it is for, in the packet's language.
+    pub label: String,
+    /// The number as dialled.
+    pub number: String,
 }
 
 /// A date, machine- and human-readable.
@@ -289,6 +301,7 @@ fn resolve_packet(
         perfectionism: plan.perfectionism,
         booklet: false,
         large_print: plan.large_print,
+        helplines: helplines(clinic, &lang),
         reminder_time: plan
             .reminder_time
             .as_ref()
@@ -296,6 +309,19 @@ fn resolve_packet(
             .map_or_else(|| "20:00".to_string(), |t| t.get_ref().clone()),
         lang,
     }
+}
+
+/// The clinic's helplines in `lang`, then its own phone under its name.
+fn helplines(clinic: &crate::model::Clinic, lang: &str) -> Vec<HelplineView> {
+    let lines = clinic.helplines.iter().map(|h| HelplineView {
+        label: task::localized(&h.label, lang),
+        number: h.number.get_ref().trim().to_string(),
+    });
+    let own = clinic
+        .phone
+        .iter()
+        .map(|p| HelplineView { label: clinic.name.clone(), number: p.get_ref().trim().to_string() });
+    lines.chain(own).collect()
 }
 
 /// Every task given in `sessions`, once each, in the order first given (with its latest level),

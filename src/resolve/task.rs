@@ -1,6 +1,7 @@
 //! One assignment of a homework at a level, in the patient's language: the task view a sheet is
 //! drawn from. Params are filled into the texts here, list params pre-fill their column, and the
-//! worked example switches to its "designed with errors" variant for perfectionist patients.
+//! worked example speaks to the plan's audience (adults or young people) and switches to its
+//! "designed with errors" variant for perfectionist patients.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use serde::Serialize;
 
 use super::{DateView, Rich};
 use crate::i18n::{self, Strings};
-use crate::model::{FieldType, Frequency, Homework, Level, Localized, ParamType, Plan, Task};
+use crate::model::{Audience, Field, FieldType, Frequency, Homework, Level, Localized, ParamType, Plan, Task};
 use crate::params::{self, Value};
 
 /// One homework assignment as it is printed.
@@ -60,6 +61,10 @@ pub struct TaskView {
     /// then opens with a compact reminder instead of the whole explanation (the web page and the
     /// booklet keep it), and the table gets the page.
     pub repeat: bool,
+    /// Deep rows: each column needs a few lines of thought (about three rows to a page).
+    pub deep: bool,
+    /// Questions to ask oneself, printed beside the table.
+    pub questions: Option<Rich>,
 }
 
 /// One column of a sheet (or one section of a plan-like sheet).
@@ -185,14 +190,15 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
 
     let rows = task.rows.as_ref().or(level.rows.as_ref()).map(|r| *r.get_ref());
     let prefilled = columns.iter().map(|c| c.prefill.len() as u32).max().unwrap_or(0);
-    let blocks = match homework.frequency {
+    let frequency = level.frequency.as_ref().map_or(homework.frequency, |f| *f.get_ref());
+    let blocks = match frequency {
         Frequency::Daily => {
             cx.days.iter().map(|d| RowBlock { date: Some(DateView::new(*d, lang)), rows: rows.unwrap_or(1) }).collect()
         }
         Frequency::Once => vec![RowBlock { date: None, rows: rows.unwrap_or(3).max(prefilled) }],
         Frequency::PerSituation => vec![RowBlock { date: None, rows: rows.unwrap_or(5).max(prefilled) }],
     };
-    let example = worked_example(homework, level, level_index, cx.plan.perfectionism)
+    let example = worked_example(homework, level, level_index, cx.plan)
         .map(|cells| cells.into_iter().map(|c| c.map(&rich)).collect());
     let param_views = homework
         .params
@@ -215,8 +221,8 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
         intro: level.intro.as_ref().map(rich),
         note: task.note.as_ref().map(|n| n.get_ref().as_str()).filter(|n| !n.trim().is_empty()).map(Rich::new),
         minutes: homework.minutes,
-        frequency: homework.frequency.key(),
-        when: when_line(homework, cx),
+        frequency: frequency.key(),
+        when: when_line(homework, frequency, cx),
         level: *task.level.get_ref(),
         levels: homework.levels.get_ref().len(),
         layout: if homework.kind.is_table() { "table" } else { "sections" },
@@ -231,6 +237,8 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
         params: param_views,
         days: cx.days.iter().map(|d| DateView::new(*d, lang)).collect(),
         history: if homework.kind == crate::model::Kind::Review { cx.history.to_vec() } else { Vec::new() },
+        deep: level.deep,
+        questions: level.questions.as_ref().map(rich),
     }
 }
 
@@ -253,13 +261,13 @@ fn given_params(task: &Task, homework: &Homework) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// The example row's cells, in the plain or the "designed with errors" variant; `None` when this
-/// level shows no example or the template has none.
+/// The example row's cells for the plan's audience, in the plain or the "designed with errors"
+/// variant; `None` when this level shows no example or the template has none.
 fn worked_example<'a>(
     homework: &'a Homework,
     level: &'a Level,
     level_index: usize,
-    messy: bool,
+    plan: &Plan,
 ) -> Option<Vec<Option<&'a Localized>>> {
     if !level.example.unwrap_or(level_index == 0) {
         return None;
@@ -267,14 +275,20 @@ fn worked_example<'a>(
     let cells: Vec<Option<&Localized>> = level
         .fields
         .iter()
-        .map(|id| {
-            let field = homework.fields.get(id.get_ref())?;
-            // The messy variant falls back to the plain example where it has no text of its own:
-            // every column of a worked example shows what goes there.
-            if messy { field.example_messy.as_ref().or(field.example.as_ref()) } else { field.example.as_ref() }
-        })
+        .map(|id| example_cell(homework.fields.get(id.get_ref())?, plan.audience, plan.perfectionism))
         .collect();
     cells.iter().any(Option::is_some).then_some(cells)
+}
+
+/// One cell of the worked example. The young people's example falls back to the adults' one, and
+/// the messy variant to the plain one of the same audience where it has no text of its own: every
+/// column of a worked example shows what goes there.
+fn example_cell(field: &Field, audience: Audience, messy: bool) -> Option<&Localized> {
+    let (plain, rough) = match audience {
+        Audience::Young if field.example_young.is_some() => (&field.example_young, &field.example_messy_young),
+        _ => (&field.example, &field.example_messy),
+    };
+    if messy { rough.as_ref().or(plain.as_ref()) } else { plain.as_ref() }
 }
 
 /// Portrait A4 has ~18 cm for a table: a day column, ~2.3 cm per narrow column and at least
@@ -285,11 +299,15 @@ fn needs_landscape(columns: &[ColumnView]) -> bool {
     2.1 + 2.3 * narrow + 3.5 * text > 18.0
 }
 
-/// "10 min · every day · until Wednesday 2 December" in the packet's language.
-fn when_line(homework: &Homework, cx: &TaskContext<'_>) -> String {
+/// "10 min · every day · until Wednesday 2 December" in the packet's language; a template's own
+/// words for how often ("each time you read") replace the generic ones.
+fn when_line(homework: &Homework, frequency: Frequency, cx: &TaskContext<'_>) -> String {
     let (lang, strings) = (cx.lang, cx.strings);
     let minutes = strings.get("minutes-short", lang).replace("{n}", &homework.minutes.to_string());
-    let how_often = strings.get(&format!("frequency-{}", homework.frequency.key()), lang);
+    let how_often = match &homework.frequency_label {
+        Some(label) if frequency == homework.frequency => localized(label, lang),
+        _ => strings.get(&format!("frequency-{}", frequency.key()), lang),
+    };
     let until = cx.days.last().map(|d| strings.get("until", lang).replace("{date}", &i18n::weekday_date(*d, lang)));
     match until {
         Some(until) => format!("{minutes} · {how_often} · {until}"),

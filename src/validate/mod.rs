@@ -70,12 +70,43 @@ fn check_clinic(site: &Site, diags: &mut Diagnostics) {
         );
     }
     check_time(src, clinic.reminder_time.as_ref(), diags);
+    check_helplines(site, &known, diags);
     let default = &clinic.default_language;
     if !known.contains(default.get_ref().as_str()) {
         diags.push(
             src.error_at(default.span(), format!("default language `{}` is not in `languages`", default.get_ref()))
                 .help("add it to `languages`, or choose one of them"),
         );
+    }
+}
+
+/// The clinic's phone and helplines: a number to dial, and a label in every language it lists
+/// (every plan reads them, whatever homework it assigns).
+fn check_helplines(site: &Site, languages: &BTreeSet<&str>, diags: &mut Diagnostics) {
+    let clinic = &site.clinic.value;
+    let src = &site.clinic.source;
+    let langs: Vec<&str> = languages.iter().copied().collect();
+    let mut users: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for plan in site.plans.values() {
+        users.entry(plan.value.language.get_ref().clone()).or_default().push(&plan.id);
+    }
+    let texts = Texts { src, clinic_languages: &langs, users: &users };
+    let numbers = clinic
+        .helplines
+        .iter()
+        .map(|h| (&h.number, "helplines.number"))
+        .chain(clinic.phone.iter().map(|p| (p, "phone")));
+    for (number, key) in numbers {
+        text::check_plain_text(src, number, key, 40, diags);
+        if !number.get_ref().chars().any(|c| c.is_ascii_digit()) {
+            diags.push(
+                src.error_at(number.span(), format!("`{key}` has no digits"))
+                    .help("write the number as it is dialled, e.g. number = \"112\""),
+            );
+        }
+    }
+    for line in &clinic.helplines {
+        texts.check(&line.label, "helplines.label", diags);
     }
 }
 
@@ -103,6 +134,9 @@ fn check_homework(
     texts.check(&value.title, "title", diags);
     texts.check(&value.purpose, "purpose", diags);
     texts.check(&value.instructions, "instructions", diags);
+    if let Some(label) = &value.frequency_label {
+        texts.check(label, "frequency_label", diags);
+    }
     if value.minutes == 0 {
         diags.push(
             Diagnostic::error(Some(&src.path), "`minutes` is 0")
@@ -111,7 +145,13 @@ fn check_homework(
     }
     for (id, field) in &value.fields {
         texts.check(&field.label, &format!("fields.{id}.label"), diags);
-        for (example, key) in [(&field.example, "example"), (&field.example_messy, "example_messy")] {
+        let examples = [
+            (&field.example, "example"),
+            (&field.example_messy, "example_messy"),
+            (&field.example_young, "example_young"),
+            (&field.example_messy_young, "example_messy_young"),
+        ];
+        for (example, key) in examples {
             if let Some(example) = example {
                 texts.check(example, &format!("fields.{id}.{key}"), diags);
             }
@@ -184,6 +224,9 @@ fn check_homework(
         if let Some(intro) = &level.intro {
             texts.check(intro, &format!("levels[{}].intro", n + 1), diags);
         }
+        if let Some(questions) = &level.questions {
+            texts.check(questions, &format!("levels[{}].questions", n + 1), diags);
+        }
     }
     check_placeholders(hw, diags);
 }
@@ -228,9 +271,11 @@ fn check_placeholders(hw: &Loaded<Homework>, diags: &mut Diagnostics) {
     let mut localized: Vec<&Localized> = vec![&value.title, &value.purpose, &value.instructions];
     for field in value.fields.values() {
         localized.push(&field.label);
-        localized.extend([&field.hint, &field.example, &field.example_messy].into_iter().flatten());
+        let examples = [&field.example, &field.example_messy, &field.example_young, &field.example_messy_young];
+        localized.extend([&field.hint].into_iter().chain(examples).flatten());
     }
-    localized.extend(value.levels.get_ref().iter().filter_map(|l| l.intro.as_ref()));
+    localized.extend(value.frequency_label.iter());
+    localized.extend(value.levels.get_ref().iter().flat_map(|l| [&l.intro, &l.questions]).flatten());
     let mut reported = BTreeSet::new();
     for text in localized {
         for string in text.get_ref().values() {

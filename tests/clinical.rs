@@ -1,0 +1,190 @@
+//! The clinical content a CBT clinician would hand out unedited: the seven-column thought record
+//! at the top levels, worked examples for the plan's audience, the clinic's helplines on the
+//! warning-signs plan, and each template's own words for how often. Checked on the resolved
+//! packets (the view models every output is drawn from) and on the built HTML, Markdown and PDF.
+
+mod common;
+
+use common::*;
+use tarea::resolve::Packet;
+
+/// A copy of the shipped library whose only plan is `plan` (a TOML text), as `library/plans/p.toml`.
+fn site_with_plan(plan: &str) -> tempfile::TempDir {
+    let site = site_from(&repo());
+    let root = site.path();
+    std::fs::remove_dir_all(root.join("library/plans")).unwrap();
+    let _ = std::fs::remove_dir_all(root.join("library/answers"));
+    std::fs::create_dir_all(root.join("library/plans")).unwrap();
+    std::fs::write(root.join("library/plans/p.toml"), plan).unwrap();
+    site
+}
+
+/// The packets of the site at `root`, in plan order.
+fn packets_of(root: &std::path::Path) -> Vec<Packet> {
+    tarea::token::load_or_create_secret(root).unwrap();
+    tarea::packets(root).unwrap_or_else(|e| panic!("{e}")).into_iter().map(|(p, _)| p).collect()
+}
+
+/// A plan in `lang` with one session a week giving each `(homework, level)` in turn (with the
+/// params the catalogue requires).
+fn plan(lang: &str, extra: &str, tasks: &[(&str, u32)]) -> String {
+    let mut text = format!("name = \"Alba\"\nlanguage = \"{lang}\"\ntherapist = \"Laura\"\n{extra}\n");
+    for (i, (homework, level)) in tasks.iter().enumerate() {
+        let day = 4 + 7 * i;
+        text.push_str(&format!(
+            "\n[[sessions]]\ndate = 2027-01-{day:02}\nnext = 2027-01-{:02}\n\n[[sessions.tasks]]\nhomework = \"{homework}\"\nlevel = {level}\n",
+            day + 7
+        ));
+        let params = match *homework {
+            "reading-guide" => "params = { book = \"El principito\" }\n",
+            "viewing-guide" => "params = { film = \"Billy Elliot\" }\n",
+            "assertiveness-practice" => "params = { technique = \"disco rayado\" }\n",
+            _ => "",
+        };
+        text.push_str(params);
+    }
+    text
+}
+
+#[test]
+fn the_top_thought_record_levels_are_the_seven_column_record() {
+    let site = site_with_plan(&plan("es", "", &[("thought-record", 3), ("thought-record", 4), ("thought-record", 6)]));
+    let packets = packets_of(site.path());
+    let ids = |p: &Packet| p.tasks[0].columns.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    // Level 3 is still a situation a day.
+    let level3 = &packets[0].tasks[0];
+    assert_eq!(level3.frequency, "daily");
+    assert_eq!(level3.blocks.len(), 7);
+    assert!(!level3.deep && level3.questions.is_none());
+    // Levels 4 and 6: three situations in the week, in deep rows, with the question bank.
+    for packet in &packets[1..] {
+        let task = &packet.tasks[0];
+        assert_eq!(task.frequency, "per-situation", "level {}", task.level);
+        assert_eq!((task.blocks.len(), task.blocks[0].rows), (1, 3), "level {}: three situations", task.level);
+        assert!(task.blocks[0].date.is_none());
+        assert!(task.deep);
+        let questions = task.questions.as_ref().expect("a question bank").md.clone();
+        assert!(questions.contains("¿Estoy confundiendo un pensamiento con un hecho?"), "{questions}");
+        assert!(questions.contains("¿Qué otra cosa podría explicarlo?"), "{questions}");
+        let kinds: Vec<(&str, &str)> = task.columns.iter().map(|c| (c.id.as_str(), c.kind)).collect();
+        assert!(kinds.contains(&("belief", "percent")), "{kinds:?}");
+        assert!(task.when.contains("cada vez que ocurra"), "{}", task.when);
+    }
+    assert_eq!(ids(&packets[1]), ["situation", "moods", "hot-thought", "belief", "evidence-for", "evidence-against"]);
+    // The top level keeps the evidence, and adds the alternative, its belief and the moods re-rated.
+    assert_eq!(
+        ids(&packets[2]),
+        [
+            "situation",
+            "moods",
+            "hot-thought",
+            "belief",
+            "evidence-for",
+            "evidence-against",
+            "alternative",
+            "belief-alternative",
+            "moods-now"
+        ]
+    );
+    // Printed: the questions stand on the sheet, in every output.
+    build(site.path()).unwrap();
+    let dirs = packet_dirs(site.path());
+    let top = dirs.iter().find(|d| std::fs::read_to_string(d.join("packet.md")).unwrap().contains("Nivel 6")).unwrap();
+    let pdf = pdf_pages(&top.join("packet.pdf")).join(" ");
+    assert!(pdf.contains("Preguntas que puedes hacerte"), "{pdf}");
+    assert!(pdf.contains("¿Qué podría hacer distinto la próxima vez?"), "{pdf}");
+    let page = html(&top.join("thought-record.html"));
+    assert_eq!(texts(&page, ".questions h2"), ["Preguntas que puedes hacerte"]);
+    assert!(std::fs::read_to_string(top.join("packet.md")).unwrap().contains("**Preguntas que puedes hacerte**"));
+}
+
+#[test]
+fn worked_examples_speak_to_the_plans_audience() {
+    let example = |extra: &str| {
+        let site = site_with_plan(&plan("es", extra, &[("thought-record", 1)]));
+        let task = packets_of(site.path()).remove(0).tasks.remove(0);
+        let cells = task.example.expect("level 1 shows the example");
+        assert!(cells.iter().all(Option::is_some), "every column of the example is filled");
+        cells.into_iter().flatten().map(|c| c.md).collect::<Vec<_>>().join(" | ")
+    };
+    let adult = example("");
+    assert!(adult.contains("reunión"), "adults get a workplace story: {adult}");
+    assert!(!adult.contains("clase"), "{adult}");
+    let young = example("audience = \"young\"");
+    assert!(young.contains("En clase"), "young people get a school story: {young}");
+    let messy_young = example("audience = \"young\"\nperfectionism = true");
+    assert!(messy_young.contains("boz"), "the young story's designed-with-errors version: {messy_young}");
+    let messy_adult = example("perfectionism = true");
+    assert!(messy_adult.contains("reunion"), "{messy_adult}");
+
+    // An audience tarea does not know is an error that says where and what to write.
+    let site = site_with_plan(&plan("es", "audience = \"child\"", &[("thought-record", 1)]));
+    let error = format!("{:#}", build(site.path()).unwrap_err());
+    assert!(error.contains("p.toml") && error.contains("audience"), "{error}");
+    assert!(error.contains("adult") && error.contains("young"), "{error}");
+}
+
+#[test]
+fn the_warning_signs_plan_prints_the_clinics_helplines() {
+    let site = site_from(&repo());
+    build(site.path()).unwrap();
+    let sam = packet_for(site.path(), "Sam", "2026-12-11");
+    let page = html(&sam.join("warning-signs.html"));
+    let lines = texts(&page, ".helplines li");
+    assert_eq!(lines, ["Emergencies: 112", "Suicide prevention line: 024", "Clínica Ejemplo: 93 000 00 00"]);
+    let pdf = pdf_pages(&sam.join("packet.pdf")).join(" ");
+    for number in ["Emergencies: 112", "Suicide prevention line: 024", "Clínica Ejemplo: 93 000 00 00"] {
+        assert!(pdf.contains(number), "{number} not printed");
+    }
+    // No number is hard-coded in the template: a clinic that lists none prints none.
+    let clinic = std::fs::read_to_string(site.path().join("library/clinic.toml")).unwrap();
+    let bare = clinic[..clinic.find("\n# The clinic's own phone").unwrap()].to_string();
+    std::fs::write(site.path().join("library/clinic.toml"), bare).unwrap();
+    build(site.path()).unwrap();
+    let sam = packet_for(site.path(), "Sam", "2026-12-11");
+    let pages = pdf_pages(&sam.join("packet.pdf"));
+    let plan: String =
+        pages.iter().filter(|p| p.contains("warning signs plan") || p.contains("Who I can call")).cloned().collect();
+    assert!(plan.contains("Who I can call"), "the warning-signs plan is printed");
+    assert!(!plan.contains("If you need to, call"), "helplines the clinic did not give");
+    assert!(!plan.contains("112") && !plan.contains("024"), "a number the clinic did not give");
+    assert!(html(&sam.join("warning-signs.html")).select(&sel(".helplines")).next().is_none());
+    // A helpline's label must exist in every language of the clinic.
+    let broken = clinic
+        .replace("helplines = [", "helplines = [\n  { number = \"016\", label = { es = \"Violencia de género\" } },");
+    std::fs::write(site.path().join("library/clinic.toml"), broken).unwrap();
+    let error = format!("{:#}", build(site.path()).unwrap_err());
+    assert!(error.contains("clinic.toml") && error.contains("helplines.label") && error.contains("`en`"), "{error}");
+}
+
+#[test]
+fn tarea_init_writes_helplines_for_the_clinics_country() {
+    for (language, expect, absent) in [("es", "024", "REPLACE"), ("ca", "024", "REPLACE"), ("en", "REPLACE", "024")] {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        let options = tarea::scaffold::InitOptions {
+            dir: site.clone(),
+            force: false,
+            name: None,
+            language: Some(language.into()),
+            paper: None,
+            eject: false,
+        };
+        tarea::scaffold::init(&options).unwrap();
+        let clinic = std::fs::read_to_string(site.join("library/clinic.toml")).unwrap();
+        assert!(clinic.contains(expect) && !clinic.contains(absent), "{language}:\n{clinic}");
+        let value: toml::Value = toml::from_str(&clinic).unwrap();
+        assert!(!value["helplines"].as_array().unwrap().is_empty(), "{language}: no helplines");
+    }
+}
+
+#[test]
+fn templates_say_how_often_in_their_own_words() {
+    let site =
+        site_with_plan(&plan("es", "", &[("reading-guide", 1), ("viewing-guide", 1), ("assertiveness-practice", 1)]));
+    let whens: Vec<String> = packets_of(site.path()).into_iter().map(|mut p| p.tasks.remove(0).when).collect();
+    assert!(whens[0].contains("cada vez que leas"), "{}", whens[0]);
+    assert!(whens[1].contains("una película"), "{}", whens[1]);
+    assert!(whens[2].contains("cada vez que practiques"), "{}", whens[2]);
+    assert!(whens.iter().all(|w| !w.contains("cada vez que ocurra")), "{whens:?}");
+}
