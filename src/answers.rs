@@ -54,7 +54,9 @@ pub fn fields(packet: &Packet) -> Vec<Field> {
 pub fn fields_of(task: &TaskView) -> Vec<Field> {
     let field = |key: String, kind: &'static str, min: i64, max: i64| Field { key, kind, min, max };
     let mut out = Vec::new();
-    out.push(field(format!("{}/likely", task.id), "percent", 0, 100));
+    if task.likely {
+        out.push(field(format!("{}/likely", task.id), "percent", 0, 100));
+    }
     if task.layout == "table" {
         let rows: usize = task.blocks.iter().map(|b| b.rows as usize).sum();
         for row in 0..rows {

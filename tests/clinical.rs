@@ -30,10 +30,10 @@ fn packets_of(root: &std::path::Path) -> Vec<Packet> {
 fn plan(lang: &str, extra: &str, tasks: &[(&str, u32)]) -> String {
     let mut text = format!("name = \"Alba\"\nlanguage = \"{lang}\"\ntherapist = \"Laura\"\n{extra}\n");
     for (i, (homework, level)) in tasks.iter().enumerate() {
-        let day = 4 + 7 * i;
+        let date = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap() + chrono::Duration::days(7 * i as i64);
+        let next = date + chrono::Duration::days(7);
         text.push_str(&format!(
-            "\n[[sessions]]\ndate = 2027-01-{day:02}\nnext = 2027-01-{:02}\n\n[[sessions.tasks]]\nhomework = \"{homework}\"\nlevel = {level}\n",
-            day + 7
+            "\n[[sessions]]\ndate = {date}\nnext = {next}\n\n[[sessions.tasks]]\nhomework = \"{homework}\"\nlevel = {level}\n"
         ));
         let params = match *homework {
             "reading-guide" => "params = { book = \"El principito\" }\n",
@@ -187,4 +187,49 @@ fn templates_say_how_often_in_their_own_words() {
     assert!(whens[1].contains("una película"), "{}", whens[1]);
     assert!(whens[2].contains("cada vez que practiques"), "{}", whens[2]);
     assert!(whens.iter().all(|w| !w.contains("cada vez que ocurra")), "{whens:?}");
+}
+
+#[test]
+fn a_perfectionists_sheets_name_the_level_without_a_count() {
+    let levels = |extra: &str| {
+        let site = site_with_plan(&plan("en", extra, &[("thought-record", 5)]));
+        let task = packets_of(site.path()).remove(0).tasks.remove(0);
+        build(site.path()).unwrap();
+        let page = html(&packet_dirs(site.path())[0].join("thought-record.html"));
+        (task.level_label, texts(&page, ".level"))
+    };
+    assert_eq!(levels(""), (Some("Level 5 of 6".into()), vec!["Level 5 of 6".to_string()]));
+    assert_eq!(levels("perfectionism = true"), (Some("Level 5".into()), vec!["Level 5".to_string()]));
+}
+
+#[test]
+fn each_sheet_asks_what_the_clinician_would() {
+    let site = site_with_plan(&plan(
+        "en",
+        "",
+        &[("my-own-task", 1), ("negative-thoughts", 1), ("assertiveness-practice", 3), ("breathing-practice", 2)],
+    ));
+    let tasks: Vec<_> = packets_of(site.path()).into_iter().map(|mut p| p.tasks.remove(0)).collect();
+    let ids = |i: usize| tasks[i].columns.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    // My own task asks "how likely" among its own questions: the sheet does not ask it again.
+    assert!(!tasks[0].likely && tasks[1].likely);
+    assert!(ids(0).contains(&"likelihood".to_string()));
+    // The list of negative thoughts has a column for the ticks its instructions ask for.
+    assert_eq!(ids(1), ["thought", "when", "times"]);
+    // Assertiveness level 3 asks what was expected, to compare with how the other person reacted.
+    let expected = ids(2).iter().position(|c| c == "prediction").expect("a prediction column");
+    assert!(expected < ids(2).iter().position(|c| c == "reaction").unwrap());
+    build(site.path()).unwrap();
+    let dirs = packet_dirs(site.path());
+    let own = dirs.iter().find(|d| d.join("my-own-task.html").exists()).unwrap();
+    let page = html(&own.join("my-own-task.html"));
+    assert_eq!(page.select(&sel(".likely")).count(), 0, "asked once, in the task's own section");
+    let pdf = pdf_pages(&own.join("packet.pdf")).join(" ");
+    assert_eq!(pdf.matches("How likely am I to do this?").count(), 0, "{pdf}");
+    // Breathing level 2 asks for several practices a day: the chart says which one to plot.
+    let breathing = dirs.iter().find(|d| d.join("breathing-practice.html").exists()).unwrap();
+    let hint = texts(&html(&breathing.join("breathing-practice.html")), ".chart .hint").join(" ");
+    assert!(hint.contains("the day's first practice"), "{hint}");
+    let pdf = pdf_pages(&breathing.join("packet.pdf")).join(" ");
+    assert!(pdf.contains("the day's first practice"), "{pdf}");
 }

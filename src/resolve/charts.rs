@@ -488,6 +488,8 @@ mod tests {
             repeat: false,
             deep: false,
             questions: None,
+            level_label: None,
+            likely: true,
         }
     }
 

@@ -65,6 +65,12 @@ pub struct TaskView {
     pub deep: bool,
     /// Questions to ask oneself, printed beside the table.
     pub questions: Option<Rich>,
+    /// "Level 2 of 3"; for a perfectionist patient just "Level 2" (a count reads as a ranking);
+    /// none for a template of one level.
+    pub level_label: Option<String>,
+    /// Whether the sheet asks "How likely am I to do this?" (a self-designed task asks it among
+    /// its own questions).
+    pub likely: bool,
 }
 
 /// One column of a sheet (or one section of a plan-like sheet).
@@ -239,6 +245,8 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
         history: if homework.kind == crate::model::Kind::Review { cx.history.to_vec() } else { Vec::new() },
         deep: level.deep,
         questions: level.questions.as_ref().map(rich),
+        level_label: level_label(*task.level.get_ref(), homework.levels.get_ref().len(), cx),
+        likely: homework.kind != crate::model::Kind::SelfDesigned,
     }
 }
 
@@ -297,6 +305,13 @@ fn needs_landscape(columns: &[ColumnView]) -> bool {
     let text = columns.iter().filter(|c| c.kind == "text").count() as f32;
     let narrow = columns.len() as f32 - text;
     2.1 + 2.3 * narrow + 3.5 * text > 18.0
+}
+
+/// The level as printed, or none for a template of one level.
+fn level_label(level: i64, levels: usize, cx: &TaskContext<'_>) -> Option<String> {
+    let key = if cx.plan.perfectionism { "level-n" } else { "level-of" };
+    let text = cx.strings.get(key, cx.lang).replace("{n}", &level.to_string()).replace("{total}", &levels.to_string());
+    (levels > 1).then_some(text)
 }
 
 /// "10 min · every day · until Wednesday 2 December" in the packet's language; a template's own
