@@ -1,9 +1,11 @@
 //! Charts of what a patient filled in online: the therapist copy of an answered session draws that
-//! packet's ratings (a day's point is the mean of its rows), the end-of-therapy booklet draws the
-//! whole course in HTML and natively in its PDF, and nothing of it reaches any other public page.
+//! packet's ratings (a day's point is the mean of its rows; before and after as a pair per
+//! practice; intensities a line per emotion), the end-of-therapy booklet draws the whole course in
+//! HTML and natively in its PDF, and nothing of it reaches any other public page.
 //!
 //! The course fixture keeps three imported answer files (`library/answers/ana/`); their tokens are
 //! those of the fixed secret below, which every test here writes into the site before building.
+//! The emotions fixture gets its answers imported by the test itself.
 
 mod common;
 
@@ -49,6 +51,19 @@ fn daily_means(file: &AnswerFile, task: &str, column: &str, first: &str, rows: u
         .collect()
 }
 
+/// Every practice of `task` with a before or an after, in order: (day, [before, after]), for a
+/// daily sheet of `rows` rows a day starting on `first`.
+fn practices(file: &AnswerFile, task: &str, first: &str, rows: usize) -> Vec<(String, [Option<f64>; 2])> {
+    let first = NaiveDate::parse_from_str(first, "%Y-%m-%d").unwrap();
+    (0..7 * rows)
+        .filter_map(|r| {
+            let end = |column: &str| file.answers.get(&format!("{task}/{r}/{column}")).map(|v| v.parse().unwrap());
+            let ends = [end("before"), end("after")];
+            ends.iter().any(Option::is_some).then(|| ((first + Duration::days((r / rows) as i64)).to_string(), ends))
+        })
+        .collect()
+}
+
 /// The chart titled `title` under `scope`.
 fn chart<'a>(doc: &'a scraper::Html, scope: &str, title: &str) -> scraper::ElementRef<'a> {
     doc.select(&sel(&format!("{scope} figure.answer-chart")))
@@ -74,11 +89,6 @@ fn table(chart: &scraper::ElementRef<'_>) -> Vec<(String, Vec<Option<f64>>)> {
             (iso, cells)
         })
         .collect()
-}
-
-/// Means as the chart prints them: one decimal.
-fn tenths(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
 }
 
 fn assert_close(got: &[f64], want: &[f64], what: &str) {
@@ -113,28 +123,26 @@ fn the_therapist_copy_charts_the_means_of_each_day() {
     );
     assert!(texts(&doc, ".answers-count")[0].contains("domingo, 24 de enero de 2027, 22:03"));
 
-    // The breathing log, level 2: two rows a day, so each point is a day's mean.
+    // The breathing log, level 2: two rows a day, each practice a before → after pair.
     let breathing = chart(&doc, ".copy-answers", "Respiración");
-    let mut seen = Vec::new();
+    let practices = practices(&file, "breathing", "2027-01-18", 2);
     for (n, column) in ["before", "after"].into_iter().enumerate() {
-        let means = daily_means(&file, "breathing", column, "2027-01-18", 2);
-        let want: Vec<f64> = means.iter().filter_map(|(_, m)| *m).collect();
+        let want: Vec<f64> = practices.iter().filter_map(|p| p.1[n]).collect();
         assert_close(&plotted(&breathing, column), &want, column);
-        // The table has every day of the week, a blank one as "–".
-        let rows = table(&breathing);
-        assert_eq!(
-            rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
-            means.iter().map(|m| m.0.clone()).collect::<Vec<_>>()
-        );
-        for ((_, cells), (day, mean)) in rows.iter().zip(&means) {
-            assert_eq!(cells[n], mean.map(tenths), "{column} on {day}");
-        }
-        seen.push(means);
     }
-    // Thursday was left blank (a gap), Tuesday's "after" averages two rows but "before" has one.
-    assert_eq!(seen[0][3].1, None);
-    assert_eq!((seen[0][1].1, seen[1][1].1), (Some(5.0), Some(2.5)));
-    assert!(breathing.select(&sel(".hint")).count() == 1, "the average is explained");
+    // The table: a row per practice, in order, and a blank day (Thursday) as one row of "–".
+    let rows = table(&breathing);
+    let mut want_rows: Vec<(String, Vec<Option<f64>>)> =
+        practices.iter().map(|(day, ends)| (day.clone(), ends.to_vec())).collect();
+    want_rows.push(("2027-01-21".into(), vec![None, None]));
+    want_rows.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(rows, want_rows);
+    // Tuesday's two practices stay two: one with both ratings, one with the after only.
+    assert_eq!(practices.iter().filter(|p| p.0 == "2027-01-19").count(), 2);
+    let both = practices.iter().filter(|p| p.1.iter().all(Option::is_some)).count();
+    assert_eq!(breathing.select(&sel("g.pairs line")).count(), both, "a line joins each complete pair");
+    assert_eq!(breathing.select(&sel("g.series > path:not(.point)")).count(), 0, "days are not joined");
+    assert_eq!(texts_in(&breathing, ".hint"), ["Cada línea vertical une «Antes» y «Después» de una misma fila."]);
 
     // The thought record: one row a day, intensity only (the text columns are not drawn).
     let record = chart(&doc, ".copy-answers", "Registro de prueba");
@@ -156,15 +164,18 @@ fn a_chart_is_an_accessible_picture_readable_without_colour() {
     let title = texts(&doc, &format!("#{}", labelled[0]));
     assert_eq!(title, ["Respiración"]);
     let desc = texts(&doc, &format!("#{}", labelled[1]))[0].clone();
-    assert!(desc.contains("escala de 0 a 10") && desc.contains("Antes: de 7 a 4"), "{desc}");
-    // Two series: different colours, dash patterns and marker shapes.
-    let lines: Vec<(String, String)> = breathing
-        .select(&sel("g.series > path:not(.point)"))
-        .map(|p| (p.attr("stroke").unwrap().to_string(), p.attr("stroke-dasharray").unwrap_or("solid").to_string()))
+    assert!(desc.contains("escala de 0 a 10") && desc.contains("Antes: de 6 a 4"), "{desc}");
+    assert!(desc.contains("10 filas con las dos: «Después» más baja en 10, igual en 0, más alta en 0"), "{desc}");
+    // Two series: different colours and marker shapes (and a hollow one), joined pair by pair.
+    let fills: Vec<(String, String)> = ["before", "after"]
+        .iter()
+        .map(|c| {
+            let p = breathing.select(&sel(&format!("g.series[data-column='{c}'] path.point"))).next().unwrap();
+            (p.attr("stroke").unwrap().to_string(), p.attr("fill").unwrap().to_string())
+        })
         .collect();
-    assert_eq!(lines.len(), 2);
-    assert_ne!(lines[0].0, lines[1].0);
-    assert_ne!(lines[0].1, lines[1].1);
+    assert_ne!(fills[0].0, fills[1].0);
+    assert_eq!(fills[1].1, "#ffffff", "the after is hollow");
     let first_marker = |column: &str| {
         let d = breathing
             .select(&sel(&format!("g.series[data-column='{column}'] path.point")))
@@ -224,10 +235,11 @@ fn the_booklet_charts_every_answered_day_of_the_course() {
     assert_eq!(days.first().map(String::as_str), Some("2027-01-04"));
     assert_eq!(days.last().map(String::as_str), Some("2027-02-07"));
 
-    // Breathing was given (and answered) in two weeks: level 1 one row a day, level 2 two.
+    // Breathing was given (and answered) in two weeks: level 1 one row a day, level 2 two; every
+    // practice is its own pair.
     let mut want = Vec::new();
     for (date, rows) in [("2027-01-04", 1), ("2027-01-18", 2)] {
-        want.extend(daily_means(&answers(date), "breathing", "after", date, rows).into_iter().filter_map(|(_, m)| m));
+        want.extend(practices(&answers(date), "breathing", date, rows).into_iter().filter_map(|(_, ends)| ends[1]));
     }
     let breathing = chart(&booklet, ".booklet-charts", "Respiración");
     assert_close(&plotted(&breathing, "after"), &want, "course breathing after");
@@ -318,4 +330,160 @@ fn each_copy_charts_its_own_sessions_answers_only() {
         daily_means(&file, "record", "intensity", "2027-01-04", 1).into_iter().collect();
     let got: BTreeMap<String, Option<f64>> = table(&record).into_iter().map(|(d, c)| (d, c[0])).collect();
     assert_eq!(got, want);
+}
+
+/// The emotions fixture, built, with `given` imported as Eva's answers to her packet of 1 March
+/// (three days, three rows a day).
+fn emotions(given: &[(&str, &str)]) -> tempfile::TempDir {
+    let site = fixture("emotions");
+    let root = site.path();
+    build(root).expect("the emotions site builds");
+    let token = packet_for(root, "Eva", "2027-03-01").file_name().unwrap().to_str().unwrap().to_string();
+    let answers: BTreeMap<&str, &str> = given.iter().copied().collect();
+    let file = serde_json::json!({ "format": "tarea-answers", "version": 1, "token": token,
+        "saved": "2027-03-03T21:00:00+01:00", "answers": answers });
+    let download = root.join("answers.json");
+    std::fs::write(&download, file.to_string()).unwrap();
+    tarea::import_answers(root, &[download]).expect("the answers import");
+    build(root).expect("the site rebuilds with the answers");
+    site
+}
+
+/// The legend of a chart, in order.
+fn legend(chart: &scraper::ElementRef<'_>) -> Vec<String> {
+    texts_in(chart, ".chart-legend li")
+}
+
+/// Every point's value in one series, by its place in the legend.
+fn plotted_nth(chart: &scraper::ElementRef<'_>, n: usize) -> Vec<f64> {
+    let series = chart.select(&sel("g.series")).nth(n).unwrap();
+    series.select(&sel("path.point")).map(|p| p.attr("data-value").unwrap().parse().unwrap()).collect()
+}
+
+#[test]
+fn the_therapist_copy_draws_a_line_per_emotion_never_their_mean() {
+    let site = emotions(&[
+        ("feelings/0/situation", "Exam"),
+        ("feelings/0/emotion", "Sadness"),
+        ("feelings/0/intensity", "6"),
+        ("feelings/1/emotion", "anger"),
+        ("feelings/1/intensity", "7"),
+        ("feelings/2/emotion", " sadness "),
+        ("feelings/2/intensity", "8"),
+        ("feelings/3/emotion", "Anger"),
+        ("feelings/3/intensity", "4"),
+        ("feelings/6/emotion", "fear"),
+        ("feelings/6/intensity", "9"),
+    ]);
+    let doc = html(&site.path().join("out/private/eva/2027-03-01.html"));
+    let record = chart(&doc, ".copy-answers", "Feelings record");
+    assert_eq!(texts_in(&record, ".chart-subtitle"), ["Intensity by emotion"]);
+    assert_eq!(legend(&record), ["Sadness", "anger", "fear"], "most written first, ties as first written");
+    // Monday's two sadnesses plot the higher; anger keeps its own line, nothing is averaged.
+    assert_close(&plotted_nth(&record, 0), &[8.0], "sadness");
+    assert_close(&plotted_nth(&record, 1), &[7.0, 4.0], "anger");
+    assert_close(&plotted_nth(&record, 2), &[9.0], "fear");
+    let table = table(&record);
+    assert_eq!(
+        table,
+        [
+            ("2027-03-01".to_string(), vec![Some(8.0), Some(7.0), None]),
+            ("2027-03-02".to_string(), vec![None, Some(4.0), None]),
+            ("2027-03-03".to_string(), vec![None, None, Some(9.0)]),
+        ]
+    );
+    assert_eq!(
+        texts_in(&record, ".hint"),
+        ["When a day has the same “Emotion” twice, its point is the higher rating."]
+    );
+    let desc = texts_in(&record, "svg desc")[0].clone();
+    assert!(desc.starts_with("Feelings record: Intensity by emotion (scale 0 to 10)."), "{desc}");
+}
+
+#[test]
+fn past_four_emotions_the_chart_says_which_it_leaves_out() {
+    let written = ["Fear", "Anger", "Fear", "Shame", "Guilt", "Joy", "Fear", "Anger", "Relief"];
+    let keys: Vec<(String, String)> = written
+        .iter()
+        .enumerate()
+        .flat_map(|(row, emotion)| {
+            [
+                (format!("feelings/{row}/emotion"), emotion.to_string()),
+                (format!("feelings/{row}/intensity"), (row + 1).to_string()),
+            ]
+        })
+        .collect();
+    let given: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let site = emotions(&given);
+    let doc = html(&site.path().join("out/private/eva/2027-03-01.html"));
+    let record = chart(&doc, ".copy-answers", "Feelings record");
+    assert_eq!(legend(&record), ["Fear", "Anger", "Shame", "Guilt"]);
+    assert_eq!(record.select(&sel("g.series")).count(), 4);
+    assert_eq!(
+        texts_in(&record, ".hint"),
+        [
+            // Fear twice on Monday (rows 1 and 3).
+            "When a day has the same “Emotion” twice, its point is the higher rating.",
+            "Only the 4 most frequent answers to “Emotion” are drawn (of 6); not drawn: Joy, Relief."
+        ]
+    );
+    // What they wrote is still there in full, below the charts.
+    let written_cells = texts(&doc, "table.written td");
+    assert!(written_cells.iter().any(|c| c == "Relief"), "{written_cells:?}");
+}
+
+#[test]
+fn several_practices_a_day_stay_apart_as_pairs_in_the_copy_and_the_booklet() {
+    let site = emotions(&[
+        ("calm/0/before", "8"),
+        ("calm/0/after", "3"),
+        ("calm/1/before", "6"),
+        ("calm/1/after", "5"),
+        ("calm/2/before", "7"),
+        ("calm/2/after", "7"),
+        ("calm/4/before", "5"),
+        ("calm/4/after", "2"),
+        ("feelings/0/emotion", "Worry"),
+        ("feelings/0/intensity", "6"),
+    ]);
+    let doc = html(&site.path().join("out/private/eva/2027-03-01.html"));
+    let calm = chart(&doc, ".copy-answers", "Relaxation");
+    assert_eq!(legend(&calm), ["Tension before", "Tension after"]);
+    assert_close(&plotted(&calm, "before"), &[8.0, 6.0, 7.0, 5.0], "before");
+    assert_close(&plotted(&calm, "after"), &[3.0, 5.0, 7.0, 2.0], "after");
+    let xs = |column: &str| -> Vec<f64> {
+        calm.select(&sel(&format!("g.series[data-column='{column}'] path.point")))
+            .map(|p| {
+                let d = p.attr("d").unwrap();
+                // A circle's path starts at its left edge: M x y …
+                d[1..].split(' ').next().unwrap().parse::<f64>().unwrap()
+            })
+            .collect()
+    };
+    let before = xs("before");
+    assert!(before[0] < before[1] && before[1] < before[2], "Monday's three practices side by side: {before:?}");
+    let lines: Vec<(f64, f64, f64, f64)> = calm
+        .select(&sel("g.pairs line"))
+        .map(|l| {
+            let a = |n: &str| l.attr(n).unwrap().parse::<f64>().unwrap();
+            (a("x1"), a("x2"), a("y1"), a("y2"))
+        })
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines.iter().all(|(x1, x2, _, _)| x1 == x2), "vertical: {lines:?}");
+    assert!(lines[0].2 < lines[0].3, "8 is higher up than 3: {lines:?}");
+    assert_eq!(lines[2].2, lines[2].3, "7 → 7 is a pair of one height");
+    assert_eq!(table(&calm).len(), 3 + 1 + 1, "Monday's three practices, Tuesday's one, Wednesday blank");
+
+    // The booklet publishes the pairs, and not the word the patient wrote beside a rating.
+    let last = packet_for(site.path(), "Eva", "2027-03-04");
+    let booklet = html(&last.join("booklet.html"));
+    assert_eq!(texts(&booklet, ".booklet-charts figure h3"), ["Relaxation"]);
+    let pdf = pdf_pages(&last.join("booklet.pdf")).join(" ");
+    for expected in ["Relaxation", "Tension before", "Tension after", "Each vertical line joins"] {
+        assert!(pdf.contains(expected), "{expected} missing from the booklet PDF: {pdf}");
+    }
+    for (path, bytes) in snapshot(&site.path().join("out/public")) {
+        assert!(!String::from_utf8_lossy(&bytes).contains("Worry"), "{} shows an emotion word", path.display());
+    }
 }

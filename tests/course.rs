@@ -167,6 +167,14 @@ fn suggest_prints_a_block_that_pastes_into_the_plan() {
     assert!(block.contains("date = 2027-03-08"), "{block}");
     assert!(block.contains("[[sessions.review]]\nhomework = \"review\""), "{block}");
     assert!(block.contains("homework = \"signs\"\nlevel = 2"), "{block}");
+    // The review of all homework was given last time: it is reviewed, never proposed again.
+    let proposed: Vec<&str> = block
+        .split("[[sessions.tasks]]\n")
+        .skip(1)
+        .filter_map(|task| task.lines().next()?.strip_prefix("homework = "))
+        .collect();
+    assert_eq!(proposed, ["\"signs\"", "\"own\""], "{block}");
+    assert!(block.contains("# `review` is not proposed again"), "{block}");
     let plan = site.path().join("library/plans/ana.toml");
     let mut text = std::fs::read_to_string(&plan).unwrap();
     text.push('\n');
@@ -195,6 +203,57 @@ fn check_warns_about_phases_but_passes() {
     assert!(stderr.contains("warning: an early-phase session gives `breathing` at level 3"), "{stderr}");
     assert!(stderr.contains("warning: a late-phase session with no self-designed task"), "{stderr}");
     assert!(!site.path().join("out").exists(), "check writes nothing");
+}
+
+/// An early session giving the tasks that close a course: a plan of its own beside Ana's.
+const EARLY_ENDINGS: &str = r#"name = "Bea"
+language = "es"
+therapist = "María Jesús"
+
+[[sessions]]
+date = 2027-01-04
+phase = "early"
+
+[[sessions.tasks]]
+homework = "review"
+
+[[sessions.tasks]]
+homework = "signs"
+level = 2
+
+[[sessions]]
+date = 2027-01-11
+phase = "early"
+
+[[sessions.tasks]]
+homework = "signs"
+"#;
+
+#[test]
+fn check_warns_when_an_early_session_gives_the_end_of_therapy_tasks() {
+    let site = fixture("course");
+    std::fs::write(site.path().join("library/plans/bea.toml"), EARLY_ENDINGS).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tarea")).args(["check", "--root"]).arg(site.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "warnings must not fail the check: {stderr}");
+    // Each warning points at the plan's line and column: the homework, or the level given.
+    let at = |needle: &str, nth: usize| {
+        let line = EARLY_ENDINGS.lines().enumerate().filter(|(_, l)| l.contains(needle)).nth(nth).unwrap().0 + 1;
+        let column = EARLY_ENDINGS.lines().nth(line - 1).unwrap().find('=').unwrap() + 3;
+        format!("--> library/plans/bea.toml:{line}:{column}")
+    };
+    let review = "warning: an early-phase session gives `review`, the end-of-therapy review";
+    let signs = "warning: an early-phase session gives the whole warning-signs plan (`signs` at level 2 of 2)";
+    for (message, location) in [(review, at("\"review\"", 0)), (signs, at("level = 2", 0))] {
+        let found = stderr.find(message).unwrap_or_else(|| panic!("no {message:?} in {stderr}"));
+        assert!(
+            stderr[found..].lines().take(3).any(|l| l.trim_start().starts_with(&location)),
+            "{location} after {message}: {stderr}"
+        );
+    }
+    assert_eq!(stderr.matches("warning-signs plan").count(), 1, "level 1 of 2 is not the whole plan: {stderr}");
+    // Ana's early sessions give neither: nothing about her.
+    assert!(!stderr.contains("ana.toml"), "{stderr}");
 }
 
 #[test]

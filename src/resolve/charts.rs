@@ -1,15 +1,26 @@
-//! Charts of what a patient filled in online: their ratings drawn as lines, because people would
-//! rather look than read.
+//! Charts of what a patient filled in online: their ratings drawn, because people would rather
+//! look than read.
 //!
 //! A table sheet's `scale` and `percent` columns (emotion intensity in a thought record, tension
-//! before and after a relaxation practice, breathing difficulty…) become one [`Series`] each,
-//! across the days of the sheet (a day's value is the mean of the rows answered that day) or, on an
-//! undated sheet, across its rows. Columns with different ranges (0–10 beside a percentage) go to
-//! separate charts, so neither is squashed.
+//! before and after a relaxation practice, breathing difficulty…) are charted in one of three
+//! ways, decided by the columns alone so that a sheet is always drawn the same way:
+//!
+//! - **Pairs.** A rating of "after" beside its "before" (`before`/`after`, or `x` or `x-before`
+//!   with `x-after`) is one practice measured twice: each row becomes a before → after pair,
+//!   joined by a short vertical line, so several practices a day all stay visible.
+//! - **By label.** A rating with a *label column* to its left (a text column naming what is rated:
+//!   `emotion`, `feeling`, `mood`…) gets one line per answer written there — sadness apart from
+//!   anger, never their mean. Answers are compared trimmed and case-folded; a day that names the
+//!   same one twice plots the higher rating; a line joins the days its answer was named. At most
+//!   [`MAX_LABELS`] lines, the most frequent; a note names the rest.
+//! - **Lines.** Any other rating is one [`Series`] across the days of the sheet (a day's value is
+//!   the mean of the rows answered that day) or, on an undated sheet, across its rows. Columns with
+//!   different ranges (0–10 beside a percentage) go to separate charts, so neither is squashed.
 //!
 //! The therapist copy charts one session's answers ([`Span::Session`]: every day of the week is
 //! kept, a day left blank is information); the end-of-therapy booklet charts the whole course
-//! ([`Span::Course`]: only the days with answers, no gaps to read as a grade).
+//! ([`Span::Course`]: only the days with answers, no gaps to read as a grade). The booklet is
+//! published, and a chart by label names what the patient wrote, so it leaves those charts out.
 //!
 //! The geometry is computed here, once, in a fixed view box: the HTML partial draws it as inline
 //! SVG and the Typst layout scales the same numbers, so both show exactly the same picture and the
@@ -23,7 +34,7 @@ use super::TaskView;
 use crate::i18n::Strings;
 
 mod geometry;
-use geometry::{marker, round, runs, svg_path, ticks};
+use geometry::{lane_offset, marker, round, runs, svg_path, ticks};
 
 /// The view box every chart is drawn in (SVG user units; Typst scales them to the page).
 const WIDTH: f64 = 600.0;
@@ -35,10 +46,17 @@ const TOP: f64 = 22.0;
 const BOTTOM: f64 = 206.0;
 /// At most this many labels under the x axis; longer courses label every second, third… point.
 const MAX_X_LABELS: usize = 10;
+/// At most this many lines in a chart by label: one per style, so each stays told apart in
+/// greyscale. More answers than that are named in a note instead of drawn.
+pub(crate) const MAX_LABELS: usize = 4;
+/// Text columns that name what the ratings after them rate, by field id. The template format has
+/// no key to say so (yet), and guessing from the answers would chart one sheet two ways from week
+/// to week; an emotion column is what makes a thought record's intensities incomparable.
+const LABEL_COLUMNS: [&str; 6] = ["emotion", "emotions", "feeling", "feelings", "mood", "moods"];
 
 /// Colours that stay apart for colour-blind readers (Okabe–Ito), each with its own dash pattern
 /// and marker so that a greyscale print still tells the lines apart.
-const STYLES: [Style; 4] = [
+const STYLES: [Style; MAX_LABELS] = [
     Style { colour: "#0072B2", dash: "", marker: "circle", hollow: false },
     Style { colour: "#D55E00", dash: "8 4", marker: "square", hollow: true },
     Style { colour: "#009E73", dash: "2 3", marker: "triangle", hollow: false },
@@ -70,6 +88,8 @@ pub struct Chart {
     pub id: String,
     /// The homework's title.
     pub title: String,
+    /// What a chart by label shows ("Intensity by emotion"); `None` otherwise.
+    pub subtitle: Option<String>,
     /// A sentence for screen readers and the PDF's alt text: what is drawn and how it went.
     pub summary: String,
     /// The lowest value of the y axis.
@@ -84,15 +104,20 @@ pub struct Chart {
     pub x_labels: Vec<XLabel>,
     /// The values marked on the y axis, with their height.
     pub y_ticks: Vec<YTick>,
-    /// One per rated column.
+    /// One per rated column, or per answer of a label column.
     pub series: Vec<Series>,
-    /// The numbers as a table: one row per x point, one cell per series.
+    /// The numbers as a table: one row per x point (per practice, for pairs), one cell per series.
     pub rows: Vec<DataRow>,
     /// Whether the points are joined by lines (they follow each other in time); a list answered
-    /// once (objectives, say) only shows its points.
+    /// once (objectives, say) only shows its points, and pairs are joined to each other instead.
     pub connected: bool,
     /// Whether some point is the mean of several rows of one day.
     pub averaged: bool,
+    /// For pairs: the vertical line joining each row's two ratings.
+    pub links: Vec<Link>,
+    /// What to know to read the chart right (a mean, a higher of two, answers not drawn, pairs),
+    /// in the chart's language, to print under it.
+    pub notes: Vec<String>,
     /// The view box and plot area the coordinates are in.
     pub view: ViewBox,
 }
@@ -136,14 +161,15 @@ pub struct YTick {
     pub y: f64,
 }
 
-/// One rated column across the x axis.
+/// One line of a chart: a rated column, or one answer of a label column.
 #[derive(Debug, Clone, Serialize)]
 pub struct Series {
-    /// The column's field id.
+    /// The column's field id; `<field>-<n>` for the n-th answer of a chart by label (never the
+    /// answer itself: it is the patient's text).
     pub id: String,
-    /// The column's header.
+    /// The column's header, or the answer as first written.
     pub label: String,
-    /// One value per x point; `None` where nothing was answered.
+    /// One value per row of [`Chart::rows`]; `None` where nothing was answered.
     pub values: Vec<Option<f64>>,
     /// Its style's number (0–3), for layouts that style by class.
     pub style: usize,
@@ -173,7 +199,7 @@ pub struct Point {
     pub x: f64,
     /// Vertical position.
     pub y: f64,
-    /// The value (a day's mean), unrounded.
+    /// The value (a day's mean, or its highest for a label), unrounded.
     pub value: f64,
     /// The value as printed: at most one decimal, in the chart's language.
     pub shown: String,
@@ -181,6 +207,17 @@ pub struct Point {
     pub label: String,
     /// Its marker, as an SVG path.
     pub marker: String,
+}
+
+/// The line joining one row's two ratings in a chart of pairs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    /// Horizontal position, the same for both ends.
+    pub x: f64,
+    /// The first rating's height.
+    pub from: f64,
+    /// The second rating's height.
+    pub to: f64,
 }
 
 /// One row of a chart's table of numbers.
@@ -212,28 +249,29 @@ impl Words<'_> {
 pub(crate) type Answered<'a> = (&'a TaskView, &'a BTreeMap<String, String>);
 
 /// The charts of one homework: `parts` are its sheets in date order (one for a therapist copy,
-/// every answered one for the booklet), each with its packet's answers. One chart per range of
-/// rated columns with at least one answer; none when nothing rated was answered or the sheet is
-/// not a table.
+/// every answered one for the booklet), each with its packet's answers. One chart per pair, per
+/// rating by label and per range of the other rated columns, each with at least one answer; none
+/// when nothing rated was answered or the sheet is not a table.
 pub(crate) fn task_charts(parts: &[Answered<'_>], words: &Words<'_>, span: Span) -> Vec<Chart> {
     let parts: Vec<Answered<'_>> = parts.iter().copied().filter(|(task, _)| task.layout == "table").collect();
     let Some((last, _)) = parts.last() else { return Vec::new() };
     let columns = rated_columns(&parts);
-    let points = x_points(&parts, &columns);
-    let mut ranges: Vec<(i64, i64)> = Vec::new();
-    for c in &columns {
-        if !ranges.contains(&(c.min, c.max)) {
-            ranges.push((c.min, c.max));
-        }
-    }
+    let sheets = read(&parts, &columns);
     let connected = last.frequency != "once";
-    ranges
+    plans(&columns)
         .into_iter()
         .enumerate()
-        .filter_map(|(n, range)| {
-            let group: Vec<&Rated> = columns.iter().filter(|c| (c.min, c.max) == range).collect();
+        .filter_map(|(n, plan)| {
+            let draft = match plan {
+                Plan::Lines(group) => lines(&group, &sheets, words),
+                // The booklet is published: its charts show ratings, never what the patient wrote,
+                // and a line per emotion would need the emotion's word. Left out, not averaged.
+                Plan::ByLabel(_) if span == Span::Course => return None,
+                Plan::ByLabel(column) => by_label(column, &sheets, words),
+                Plan::Pairs(from, to) => pairs(from, to, &sheets, words),
+            };
             let id = format!("chart-{}-{n}", last.id);
-            chart(Group { id, title: &last.title, columns: &group, points: &points, connected }, words, span)
+            layout(draft, Frame { id, title: &last.title, slots: &sheets.slots, connected }, words, span)
         })
         .collect()
 }
@@ -244,70 +282,154 @@ struct Rated {
     label: String,
     min: i64,
     max: i64,
+    /// The label column to its left, if any: (field id, header).
+    by: Option<(String, String)>,
 }
 
-/// Every `scale` and `percent` column of the sheets, in the order first seen, labelled as the
-/// latest sheet labels it.
+/// Every `scale` and `percent` column of the sheets, in the order first seen, labelled (and
+/// given its label column) as the latest sheet has it.
 fn rated_columns(parts: &[Answered<'_>]) -> Vec<Rated> {
     let mut columns: Vec<Rated> = Vec::new();
     for (task, _) in parts {
-        for c in task.columns.iter().filter(|c| c.kind == "scale" || c.kind == "percent") {
+        // The nearest label column to the left rates every rating after it: a thought record's
+        // "intensity now" re-rates the same emotion as its "intensity".
+        let mut by: Option<(String, String)> = None;
+        for c in &task.columns {
+            if c.kind == "text" && LABEL_COLUMNS.contains(&c.id.as_str()) {
+                by = Some((c.id.clone(), c.label.clone()));
+            }
+            if c.kind != "scale" && c.kind != "percent" {
+                continue;
+            }
             match columns.iter_mut().find(|r| r.id == c.id) {
-                Some(known) => known.label.clone_from(&c.label),
-                None => columns.push(Rated { id: c.id.clone(), label: c.label.clone(), min: c.min, max: c.max }),
+                Some(known) => {
+                    known.label.clone_from(&c.label);
+                    known.by.clone_from(&by);
+                }
+                None => columns.push(Rated {
+                    id: c.id.clone(),
+                    label: c.label.clone(),
+                    min: c.min,
+                    max: c.max,
+                    by: by.clone(),
+                }),
             }
         }
     }
     columns
 }
 
-/// A point of the x axis before layout: a day (the mean of its rows) or one undated row.
-struct XPoint {
+/// How a group of rated columns is charted.
+enum Plan<'a> {
+    /// Columns of one range, one line each.
+    Lines(Vec<&'a Rated>),
+    /// One column, a line per answer of its label column.
+    ByLabel(&'a Rated),
+    /// A before and an after, as pairs.
+    Pairs(&'a Rated, &'a Rated),
+}
+
+/// The charts of these columns, in the order of their first column.
+fn plans(columns: &[Rated]) -> Vec<Plan<'_>> {
+    let pairs: Vec<(usize, usize)> = (0..columns.len())
+        .flat_map(|to| (0..to).map(move |from| (from, to)))
+        .filter(|&(from, to)| pairs_with(&columns[from], &columns[to]))
+        .collect();
+    let mut plans: Vec<Plan<'_>> = Vec::new();
+    for (i, column) in columns.iter().enumerate() {
+        if let Some(&(_, to)) = pairs.iter().find(|(from, _)| *from == i) {
+            plans.push(Plan::Pairs(column, &columns[to]));
+        } else if pairs.iter().any(|(_, to)| *to == i) {
+            // Drawn with its "before".
+        } else if column.by.is_some() {
+            plans.push(Plan::ByLabel(column));
+        } else {
+            let range = (column.min, column.max);
+            match plans.iter_mut().find_map(|p| match p {
+                Plan::Lines(group) if (group[0].min, group[0].max) == range => Some(group),
+                _ => None,
+            }) {
+                Some(group) => group.push(column),
+                None => plans.push(Plan::Lines(vec![column])),
+            }
+        }
+    }
+    plans
+}
+
+/// Whether `to` is the "after" of `from`: `before`/`after`, or `x`/`x-after` and
+/// `x-before`/`x-after`, on the same scale. Ratings by label are charted by label instead (a pair
+/// of two different emotions would say nothing).
+fn pairs_with(from: &Rated, to: &Rated) -> bool {
+    let same = (from.min, from.max) == (to.min, to.max) && from.by.is_none() && to.by.is_none();
+    let named = match to.id.strip_suffix("after") {
+        Some("") => from.id == "before",
+        Some(stem) => {
+            stem.strip_suffix('-').is_some_and(|x| !x.is_empty() && (from.id == x || from.id == format!("{x}-before")))
+        }
+        None => false,
+    };
+    same && named
+}
+
+/// A point of the x axis before layout: a day, or one undated row.
+struct Slot {
     /// The short date, or the row's number on its sheet.
     label: String,
     iso: Option<String>,
-    /// Column id → value.
-    values: BTreeMap<String, f64>,
-    /// Whether some value is the mean of two rows or more.
-    averaged: bool,
 }
 
-/// The x points of every sheet, in order.
-fn x_points(parts: &[Answered<'_>], columns: &[Rated]) -> Vec<XPoint> {
-    let mut points = Vec::new();
+/// One answered row of a sheet.
+struct Entry {
+    /// Its x point.
+    slot: usize,
+    /// Rated column id → value.
+    values: BTreeMap<String, f64>,
+    /// Label column id → what was written there.
+    labels: BTreeMap<String, String>,
+}
+
+/// The sheets read for charting: their x points, and every row with a rating, in order.
+struct Sheets {
+    slots: Vec<Slot>,
+    entries: Vec<Entry>,
+}
+
+/// The x points of every sheet and the rated rows on them.
+fn read(parts: &[Answered<'_>], columns: &[Rated]) -> Sheets {
+    let mut sheets = Sheets { slots: Vec::new(), entries: Vec::new() };
     for (task, answers) in parts {
         let rated: Vec<&Rated> = columns.iter().filter(|r| task.columns.iter().any(|c| c.id == r.id)).collect();
+        let labels: Vec<&str> = rated.iter().filter_map(|r| Some(r.by.as_ref()?.0.as_str())).collect();
         let mut row = 0usize;
         for block in &task.blocks {
             let rows = row..row + block.rows as usize;
             row = rows.end;
-            match &block.date {
-                Some(date) => {
-                    let mut values = BTreeMap::new();
-                    let mut averaged = false;
-                    for column in &rated {
-                        let found: Vec<f64> =
-                            rows.clone().filter_map(|r| value(answers, &task.id, r, column)).collect();
-                        if !found.is_empty() {
-                            averaged |= found.len() > 1;
-                            values.insert(column.id.clone(), found.iter().sum::<f64>() / found.len() as f64);
-                        }
-                    }
-                    points.push(XPoint { label: date.short.clone(), iso: Some(date.iso.clone()), values, averaged });
+            if let Some(date) = &block.date {
+                sheets.slots.push(Slot { label: date.short.clone(), iso: Some(date.iso.clone()) });
+            }
+            for r in rows {
+                if block.date.is_none() {
+                    sheets.slots.push(Slot { label: (r + 1).to_string(), iso: None });
                 }
-                None => {
-                    for r in rows {
-                        let values = rated
-                            .iter()
-                            .filter_map(|column| Some((column.id.clone(), value(answers, &task.id, r, column)?)))
-                            .collect();
-                        points.push(XPoint { label: (r + 1).to_string(), iso: None, values, averaged: false });
-                    }
+                let values: BTreeMap<String, f64> = rated
+                    .iter()
+                    .filter_map(|column| Some((column.id.clone(), value(answers, &task.id, r, column)?)))
+                    .collect();
+                if values.is_empty() {
+                    continue;
                 }
+                let labels = labels
+                    .iter()
+                    .filter_map(|id| {
+                        Some((id.to_string(), answers.get(&crate::answers::cell_key(&task.id, r, id))?.clone()))
+                    })
+                    .collect();
+                sheets.entries.push(Entry { slot: sheets.slots.len() - 1, values, labels });
             }
         }
     }
-    points
+    sheets
 }
 
 /// The answer to one rated cell, when it is a number in the column's range (an imported file was
@@ -318,56 +440,269 @@ fn value(answers: &BTreeMap<String, String>, task: &str, row: usize, column: &Ra
     (number.is_finite() && number >= column.min as f64 && number <= column.max as f64).then_some(number)
 }
 
-/// The columns of one range, to draw in one chart.
-struct Group<'a> {
+/// What one chart draws, before layout.
+struct Draft {
+    /// What a chart by label shows.
+    subtitle: Option<String>,
+    /// The y axis: the range of the columns drawn.
+    range: (i64, i64),
+    /// One per line (or per end of the pairs).
+    traces: Vec<Trace>,
+    /// Whether the two traces are the ends of pairs.
+    paired: bool,
+    /// Whether a line goes on past x points without a mark: an emotion not named one day is no
+    /// day left blank, so its line joins the days it was named.
+    bridged: bool,
+    /// Whether some mark is the mean of several rows.
+    averaged: bool,
+    notes: Vec<String>,
+}
+
+/// One series before layout.
+struct Trace {
+    id: String,
+    label: String,
+    marks: Vec<Mark>,
+}
+
+/// One value of a trace: its x point, its place among the point's pairs (0 for lines), the value.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    slot: usize,
+    lane: usize,
+    value: f64,
+}
+
+/// Ratings with no label column: a line per column, a day's rows averaged.
+fn lines(columns: &[&Rated], sheets: &Sheets, words: &Words<'_>) -> Draft {
+    let mut averaged = false;
+    let traces = columns
+        .iter()
+        .map(|column| {
+            let mut by_slot: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+            for e in &sheets.entries {
+                if let Some(v) = e.values.get(&column.id) {
+                    by_slot.entry(e.slot).or_default().push(*v);
+                }
+            }
+            averaged |= by_slot.values().any(|found| found.len() > 1);
+            let marks = by_slot
+                .into_iter()
+                .map(|(slot, found)| Mark { slot, lane: 0, value: found.iter().sum::<f64>() / found.len() as f64 })
+                .collect();
+            Trace { id: column.id.clone(), label: column.label.clone(), marks }
+        })
+        .collect();
+    let notes = if averaged { vec![words.get("chart-averaged")] } else { Vec::new() };
+    Draft {
+        subtitle: None,
+        range: (columns[0].min, columns[0].max),
+        traces,
+        paired: false,
+        bridged: false,
+        averaged,
+        notes,
+    }
+}
+
+/// One answer of a label column, as a line.
+struct Labelled {
+    /// Trimmed and case-folded: what answers are compared by.
+    key: String,
+    /// As first written (trimmed).
+    shown: String,
+    /// How many rows gave it.
+    count: usize,
+    /// x point → its highest rating there.
+    highest: BTreeMap<usize, f64>,
+    /// Whether some x point has it twice.
+    twice: bool,
+}
+
+/// A rating with a label column: a line per answer written there, never a mean across them.
+fn by_label(column: &Rated, sheets: &Sheets, words: &Words<'_>) -> Draft {
+    let (by, by_label) = column.by.clone().unwrap_or_default();
+    let mut found: Vec<Labelled> = Vec::new();
+    for e in &sheets.entries {
+        let Some(&v) = e.values.get(&column.id) else { continue };
+        let written = e.labels.get(&by).map_or("", |w| w.as_str());
+        let key = folded(written);
+        let n = match found.iter().position(|f| f.key == key) {
+            Some(n) => n,
+            None => {
+                let shown = if key.is_empty() { words.get("chart-no-label") } else { tidy(written) };
+                found.push(Labelled { key, shown, count: 0, highest: BTreeMap::new(), twice: false });
+                found.len() - 1
+            }
+        };
+        let label = &mut found[n];
+        label.count += 1;
+        label.twice |= label.highest.contains_key(&e.slot);
+        let highest = label.highest.entry(e.slot).or_insert(v);
+        *highest = highest.max(v);
+    }
+    // The most frequent first; a stable sort keeps ties in the order first written.
+    found.sort_by_key(|f| std::cmp::Reverse(f.count));
+    let left_out: Vec<String> = found.iter().skip(MAX_LABELS).map(|f| f.shown.clone()).collect();
+    found.truncate(MAX_LABELS);
+    let mut notes = Vec::new();
+    if found.iter().any(|f| f.twice) {
+        notes.push(words.get("chart-max").replace("{label}", &by_label));
+    }
+    if !left_out.is_empty() {
+        notes.push(
+            words
+                .get("chart-top")
+                .replace("{n}", &MAX_LABELS.to_string())
+                .replace("{label}", &by_label)
+                .replace("{total}", &(MAX_LABELS + left_out.len()).to_string())
+                .replace("{others}", &left_out.join(", ")),
+        );
+    }
+    let traces = found
+        .into_iter()
+        .enumerate()
+        .map(|(n, f)| Trace {
+            id: format!("{}-{}", column.id, n + 1),
+            label: f.shown,
+            marks: f.highest.into_iter().map(|(slot, value)| Mark { slot, lane: 0, value }).collect(),
+        })
+        .collect();
+    let subtitle = words.get("chart-by").replace("{scale}", &column.label).replace("{label}", &lower_first(&by_label));
+    Draft {
+        subtitle: Some(subtitle),
+        range: (column.min, column.max),
+        traces,
+        paired: false,
+        bridged: true,
+        averaged: false,
+        notes,
+    }
+}
+
+/// A before and an after: every row a pair, side by side within its day.
+fn pairs(from: &Rated, to: &Rated, sheets: &Sheets, words: &Words<'_>) -> Draft {
+    let mut traces = [from, to].map(|c| Trace { id: c.id.clone(), label: c.label.clone(), marks: Vec::new() });
+    let mut lanes: BTreeMap<usize, usize> = BTreeMap::new();
+    for e in &sheets.entries {
+        let ends = [e.values.get(&from.id), e.values.get(&to.id)];
+        if ends.iter().all(Option::is_none) {
+            continue;
+        }
+        let lane = lanes.entry(e.slot).or_default();
+        for (trace, end) in traces.iter_mut().zip(ends) {
+            if let Some(&value) = end {
+                trace.marks.push(Mark { slot: e.slot, lane: *lane, value });
+            }
+        }
+        *lane += 1;
+    }
+    let note = words.get("chart-pairs").replace("{from}", &from.label).replace("{to}", &to.label);
+    Draft {
+        subtitle: None,
+        range: (from.min, from.max),
+        traces: traces.into(),
+        paired: true,
+        bridged: false,
+        averaged: false,
+        notes: vec![note],
+    }
+}
+
+/// An answer as compared: trimmed of spaces and stray punctuation, case-folded.
+fn folded(written: &str) -> String {
+    tidy(written).to_lowercase()
+}
+
+/// An answer as shown: trimmed, inner runs of spaces made one.
+fn tidy(written: &str) -> String {
+    let words: Vec<&str> = written.split_whitespace().collect();
+    words.join(" ").trim_matches(|c: char| ".,;:!?¡¿".contains(c)).trim().to_string()
+}
+
+/// "Emotion" → "emotion", inside a sentence; "SUDS" stays as it is.
+fn lower_first(label: &str) -> String {
+    let mut chars = label.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && !second.is_uppercase() => {
+            first.to_lowercase().chain(label.chars().skip(1)).collect()
+        }
+        _ => label.to_string(),
+    }
+}
+
+/// What a chart is drawn within: its id and title, the x points, whether lines join days.
+struct Frame<'a> {
     id: String,
     title: &'a str,
-    columns: &'a [&'a Rated],
-    points: &'a [XPoint],
+    slots: &'a [Slot],
     connected: bool,
 }
 
-/// Lays out one chart; `None` when none of its columns was answered.
-fn chart(group: Group<'_>, words: &Words<'_>, span: Span) -> Option<Chart> {
-    let Group { id, title, columns, points, connected } = group;
-    let answered = |p: &XPoint| columns.iter().any(|c| p.values.contains_key(&c.id));
-    if !points.iter().any(answered) {
+/// Lays out one chart; `None` when nothing of it was answered.
+fn layout(draft: Draft, frame: Frame<'_>, words: &Words<'_>, span: Span) -> Option<Chart> {
+    let Frame { id, title, slots, connected } = frame;
+    let marked = |slot: usize| draft.traces.iter().any(|t| t.marks.iter().any(|m| m.slot == slot));
+    if !(0..slots.len()).any(marked) {
         return None;
     }
     // A blank day of one week's sheet tells the therapist something; a blank row does not, and
     // the booklet shows only what the patient did.
-    let kept: Vec<&XPoint> =
-        points.iter().filter(|p| answered(p) || (span == Span::Session && p.iso.is_some())).collect();
-    let dated = kept.iter().any(|p| p.iso.is_some());
-    let (min, max) = (columns[0].min, columns[0].max);
+    let kept: Vec<usize> =
+        (0..slots.len()).filter(|&s| marked(s) || (span == Span::Session && slots[s].iso.is_some())).collect();
+    let at = |slot: usize| kept.iter().position(|&k| k == slot);
+    let dated = kept.iter().any(|&s| slots[s].iso.is_some());
+    let (min, max) = draft.range;
     let view = ViewBox { width: WIDTH, height: HEIGHT, left: LEFT, right: RIGHT, top: TOP, bottom: BOTTOM };
     let band = (RIGHT - LEFT) / kept.len() as f64;
     let xs: Vec<f64> = (0..kept.len()).map(|i| round(LEFT + (i as f64 + 0.5) * band)).collect();
     let y_of = |v: f64| round(BOTTOM - (v - min as f64) / ((max - min).max(1) as f64) * (BOTTOM - TOP));
     let every = kept.len().div_ceil(MAX_X_LABELS).max(1);
-    let labels: Vec<String> = kept
-        .iter()
-        .enumerate()
-        .map(|(i, p)| if span == Span::Course && p.iso.is_none() { (i + 1).to_string() } else { p.label.clone() })
-        .collect();
+    let labels: Vec<String> =
+        kept.iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                if span == Span::Course && slots[s].iso.is_none() {
+                    (i + 1).to_string()
+                } else {
+                    slots[s].label.clone()
+                }
+            })
+            .collect();
     let x_labels = kept
         .iter()
         .enumerate()
-        .map(|(i, p)| XLabel { text: labels[i].clone(), iso: p.iso.clone(), x: xs[i], shown: i % every == 0 })
+        .map(|(i, &s)| XLabel { text: labels[i].clone(), iso: slots[s].iso.clone(), x: xs[i], shown: i % every == 0 })
         .collect();
-    let series: Vec<Series> = columns
+    // The table's rows: every (x point, place) with a mark, and a blank row for each kept x point
+    // without one.
+    let mut places: Vec<(usize, usize)> =
+        draft.traces.iter().flat_map(|t| &t.marks).filter_map(|m| Some((at(m.slot)?, m.lane))).collect();
+    places.extend((0..kept.len()).map(|i| (i, 0)));
+    places.sort_unstable();
+    places.dedup();
+    places.retain(|&(i, lane)| {
+        lane == 0 || draft.traces.iter().any(|t| t.marks.iter().any(|m| at(m.slot) == Some(i) && m.lane == lane))
+    });
+    let lanes_at = |i: usize| places.iter().filter(|p| p.0 == i).count();
+    let x_at = |(i, lane): (usize, usize)| round(xs[i] + lane_offset(lane, lanes_at(i), band));
+    let lined = connected && !draft.paired;
+    let series: Vec<Series> = draft
+        .traces
         .iter()
         .enumerate()
-        .map(|(n, column)| {
-            let values: Vec<Option<f64>> = kept.iter().map(|p| p.values.get(&column.id).copied()).collect();
+        .map(|(n, trace)| {
             let style = STYLES[n % STYLES.len()];
-            let points: Vec<Point> = values
+            let value_at = |place: (usize, usize)| {
+                trace.marks.iter().find(|m| (at(m.slot), m.lane) == (Some(place.0), place.1)).map(|m| m.value)
+            };
+            let values: Vec<Option<f64>> = places.iter().map(|&p| value_at(p)).collect();
+            let points = places
                 .iter()
-                .enumerate()
-                .filter_map(|(i, v)| {
-                    let v = (*v)?;
-                    let (x, y) = (xs[i], y_of(v));
-                    let label = labels[i].clone();
+                .filter_map(|&place| {
+                    let v = value_at(place)?;
+                    let (x, y) = (x_at(place), y_of(v));
+                    let label = labels[place.0].clone();
                     Some(Point {
                         x,
                         y,
@@ -378,10 +713,19 @@ fn chart(group: Group<'_>, words: &Words<'_>, span: Span) -> Option<Chart> {
                     })
                 })
                 .collect();
-            let segments = if connected { runs(&values, &xs, y_of) } else { Vec::new() };
+            let by_x: Vec<Option<f64>> = (0..kept.len()).map(|i| value_at((i, 0))).collect();
+            let segments = match (lined, draft.bridged) {
+                (false, _) => Vec::new(),
+                (true, false) => runs(&by_x, &xs, y_of),
+                (true, true) => {
+                    let (marked, at): (Vec<Option<f64>>, Vec<f64>) =
+                        by_x.iter().zip(&xs).filter(|(v, _)| v.is_some()).map(|(v, x)| (*v, *x)).unzip();
+                    runs(&marked, &at, y_of)
+                }
+            };
             Series {
-                id: column.id.clone(),
-                label: column.label.clone(),
+                id: trace.id.clone(),
+                label: trace.label.clone(),
                 style: n % STYLES.len(),
                 colour: style.colour,
                 dash: style.dash,
@@ -395,32 +739,54 @@ fn chart(group: Group<'_>, words: &Words<'_>, span: Span) -> Option<Chart> {
             }
         })
         .collect();
-    let rows = kept
+    let links: Vec<Link> = if draft.paired {
+        places
+            .iter()
+            .enumerate()
+            .filter_map(|(r, &place)| {
+                let (from, to) = (series[0].values[r]?, series[1].values[r]?);
+                Some(Link { x: x_at(place), from: y_of(from), to: y_of(to) })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let rows = places
         .iter()
         .enumerate()
-        .map(|(i, p)| DataRow {
+        .map(|(r, &(i, _))| DataRow {
             label: labels[i].clone(),
-            iso: p.iso.clone(),
-            cells: series.iter().map(|s| s.values[i].map(|v| shown(v, words.lang))).collect(),
+            iso: slots[kept[i]].iso.clone(),
+            cells: series.iter().map(|s| s.values[r].map(|v| shown(v, words.lang))).collect(),
         })
         .collect();
-    let percent = max == 100 && min == 0 && columns.iter().all(|c| c.max == 100);
+    let percent = max == 100 && min == 0;
     let scale = words.get("chart-scale").replace("{min}", &min.to_string()).replace("{max}", &max.to_string());
-    let told: Vec<String> = series.iter().filter_map(|s| series_summary(s, words)).collect();
+    let mut told: Vec<String> = series.iter().filter_map(|s| series_summary(s, words)).collect();
+    if draft.paired {
+        told.push(pairs_summary(&series, words));
+    }
+    let named = match &draft.subtitle {
+        Some(subtitle) => format!("{title}: {subtitle}"),
+        None => title.to_string(),
+    };
     Some(Chart {
         id,
         title: title.to_string(),
-        summary: format!("{title} ({scale}). {}.", told.join("; ")),
+        subtitle: draft.subtitle,
+        summary: format!("{named} ({scale}). {}.", told.join("; ")),
         y_min: min,
         y_max: max,
         y_title: if percent { "%".to_string() } else { format!("{min}–{max}") },
         x_title: words.get(if dated { "day" } else { "number" }),
         x_labels,
         y_ticks: ticks(min, max).into_iter().map(|value| YTick { value, y: y_of(value as f64) }).collect(),
-        averaged: kept.iter().any(|p| p.averaged),
+        averaged: draft.averaged,
         series,
         rows,
-        connected,
+        connected: lined,
+        links,
+        notes: draft.notes,
         view,
     })
 }
@@ -440,6 +806,20 @@ fn series_summary(series: &Series, words: &Words<'_>) -> Option<String> {
             .replace("{low}", &shown(low, words.lang))
             .replace("{high}", &shown(high, words.lang)),
     )
+}
+
+/// "5 rows with both: “Tension after” lower in 4, the same in 1, higher in 0".
+fn pairs_summary(series: &[Series], words: &Words<'_>) -> String {
+    let both: Vec<(f64, f64)> =
+        series[0].values.iter().zip(&series[1].values).filter_map(|(a, b)| Some(((*a)?, (*b)?))).collect();
+    let count = |f: fn(f64, f64) -> bool| both.iter().filter(|(a, b)| f(*a, *b)).count().to_string();
+    words
+        .get("chart-pairs-summary")
+        .replace("{n}", &both.len().to_string())
+        .replace("{to}", &series[1].label)
+        .replace("{lower}", &count(|a, b| b < a))
+        .replace("{same}", &count(|a, b| b == a))
+        .replace("{higher}", &count(|a, b| b > a))
 }
 
 /// A value as printed: whole, or with one decimal (a decimal comma in Spanish and Catalan).
@@ -556,6 +936,214 @@ mod tests {
         let log = task("daily", vec![column("before", "scale", 10)], days(2, 1));
         let given = answers(&[("log/0/before", "11"), ("log/1/before", "seven")]);
         assert!(task_charts(&[(&log, &given)], &words, Span::Session).is_empty());
+    }
+
+    fn labelled(id: &str, label: &str, kind: &'static str) -> ColumnView {
+        ColumnView { label: label.into(), ..column(id, kind, 10) }
+    }
+
+    /// The labels of a chart's series.
+    fn legend(chart: &Chart) -> Vec<&str> {
+        chart.series.iter().map(|s| s.label.as_str()).collect()
+    }
+
+    #[test]
+    fn ratings_by_emotion_get_a_line_each_and_never_a_mean_across_them() {
+        let strings = strings();
+        let words = Words { strings: &strings, lang: "en" };
+        let columns = vec![
+            labelled("situation", "Situation", "text"),
+            labelled("emotion", "Emotion", "text"),
+            labelled("intensity", "Intensity", "scale"),
+        ];
+        let record = task("daily", columns, days(3, 3));
+        // Day 1: sadness 6, anger 7, and sadness again 4 (spelt differently); day 2 blank;
+        // day 3: anger 5.
+        let given = answers(&[
+            ("log/0/emotion", " Sadness "),
+            ("log/0/intensity", "6"),
+            ("log/1/emotion", "anger"),
+            ("log/1/intensity", "7"),
+            ("log/2/emotion", "sadness."),
+            ("log/2/intensity", "4"),
+            ("log/6/emotion", "Anger"),
+            ("log/6/intensity", "5"),
+        ]);
+        let charts = task_charts(&[(&record, &given)], &words, Span::Session);
+        assert_eq!(charts.len(), 1);
+        let chart = &charts[0];
+        assert_eq!(chart.subtitle.as_deref(), Some("Intensity by emotion"));
+        // Equally frequent: in the order first written, as first written.
+        assert_eq!(legend(chart), ["Sadness", "anger"]);
+        assert_eq!(chart.series[0].values, [Some(6.0), None, None], "the higher of the day's two sadnesses");
+        assert_eq!(chart.series[1].values, [Some(7.0), None, Some(5.0)]);
+        // Anger's line joins Monday to Wednesday: not naming it on Tuesday is no blank day.
+        let anger = &chart.series[1];
+        assert_eq!(
+            anger.segments,
+            [vec![[anger.points[0].x, anger.points[0].y], [anger.points[1].x, anger.points[1].y]]]
+        );
+        assert!(chart.series[0].segments.is_empty(), "a lone point");
+        let plotted: Vec<f64> = chart.series.iter().flat_map(|s| &s.points).map(|p| p.value).collect();
+        assert_eq!(plotted, [6.0, 7.0, 5.0], "answered values only, never a mean (6.5, 5.7)");
+        assert!(!chart.averaged);
+        assert_eq!(chart.notes.len(), 1);
+        assert!(chart.notes[0].contains("the same “Emotion” twice"), "{:?}", chart.notes);
+        assert!(chart.summary.starts_with("Log: Intensity by emotion (scale 0 to 10)"), "{}", chart.summary);
+        assert!(chart.summary.contains("anger: from 7 to 5"), "{}", chart.summary);
+        assert!(chart.series.iter().all(|s| !s.id.contains("anger") && !s.id.contains("adness")), "ids are no text");
+        // The booklet is published: no chart there names the patient's words.
+        assert!(task_charts(&[(&record, &given)], &words, Span::Course).is_empty());
+    }
+
+    #[test]
+    fn more_than_four_answers_draw_the_four_most_frequent_and_name_the_rest() {
+        let strings = strings();
+        let words = Words { strings: &strings, lang: "es" };
+        let columns = vec![labelled("emotion", "Emoción", "text"), labelled("intensity", "Intensidad", "scale")];
+        let record = task("per-situation", columns, vec![RowBlock { date: None, rows: 9 }]);
+        // The last rating has nothing written beside it: its own line, not dropped into another.
+        let written = ["Miedo", "Rabia", "Pena", "miedo", "Culpa", "Asco", "Alegría", "pena", " "];
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (row, emotion) in written.iter().enumerate() {
+            pairs.push((format!("log/{row}/emotion"), emotion.to_string()));
+            pairs.push((format!("log/{row}/intensity"), (row + 1).to_string()));
+        }
+        let given: BTreeMap<String, String> = pairs.into_iter().collect();
+        let charts = task_charts(&[(&record, &given)], &words, Span::Session);
+        let chart = &charts[0];
+        assert_eq!(legend(chart), ["Miedo", "Pena", "Rabia", "Culpa"]);
+        assert_eq!(chart.subtitle.as_deref(), Some("Intensidad por emoción"));
+        assert_eq!(chart.series[1].values.iter().flatten().copied().collect::<Vec<_>>(), [3.0, 8.0]);
+        assert_eq!(chart.notes.len(), 1, "{:?}", chart.notes);
+        assert!(
+            chart.notes[0].contains(
+                "las 4 respuestas más frecuentes en «Emoción» (de 7); sin dibujar: Asco, Alegría, (sin escribir)"
+            ),
+            "{}",
+            chart.notes[0]
+        );
+        // Undated: each row its own point, and a row has one emotion, so one value per point.
+        for (i, row) in chart.rows.iter().enumerate() {
+            assert!(row.cells.iter().flatten().count() <= 1, "row {i}: {:?}", row.cells);
+        }
+    }
+
+    #[test]
+    fn every_rating_right_of_a_label_goes_by_label_and_others_stay_lines() {
+        let strings = strings();
+        let words = Words { strings: &strings, lang: "en" };
+        let columns = vec![
+            labelled("belief", "Belief", "percent"),
+            labelled("emotion", "Emotion", "text"),
+            labelled("intensity", "Intensity", "scale"),
+            labelled("alternative", "Alternative", "text"),
+            labelled("intensity-after", "Intensity now", "scale"),
+        ];
+        let record = task(
+            "daily",
+            columns.into_iter().map(|c| ColumnView { max: if c.kind == "percent" { 100 } else { 10 }, ..c }).collect(),
+            days(1, 2),
+        );
+        let given = answers(&[
+            ("log/0/belief", "80"),
+            ("log/0/emotion", "fear"),
+            ("log/0/intensity", "8"),
+            ("log/0/intensity-after", "4"),
+            ("log/1/belief", "40"),
+            ("log/1/emotion", "shame"),
+            ("log/1/intensity", "6"),
+            ("log/1/intensity-after", "5"),
+        ]);
+        let charts = task_charts(&[(&record, &given)], &words, Span::Session);
+        let shape: Vec<(Option<&str>, Vec<&str>)> = charts.iter().map(|c| (c.subtitle.as_deref(), legend(c))).collect();
+        assert_eq!(
+            shape,
+            [
+                (None, vec!["Belief"]),
+                (Some("Intensity by emotion"), vec!["fear", "shame"]),
+                (Some("Intensity now by emotion"), vec!["fear", "shame"]),
+            ]
+        );
+        assert!(charts[0].averaged, "a rating before the label column is still a day's mean");
+        assert_eq!(charts[2].series[1].values, [Some(5.0)]);
+    }
+
+    #[test]
+    fn before_and_after_are_drawn_as_a_pair_per_practice() {
+        let strings = strings();
+        let words = Words { strings: &strings, lang: "en" };
+        let columns = vec![
+            labelled("situation", "Situation", "text"),
+            labelled("before", "Before", "scale"),
+            labelled("after", "After", "scale"),
+            labelled("difficulty", "Difficulty", "scale"),
+        ];
+        let log = task("daily", columns, days(2, 3));
+        // Day 1: three practices, the third without its "after"; day 2 blank.
+        let given = answers(&[
+            ("log/0/before", "7"),
+            ("log/0/after", "3"),
+            ("log/0/difficulty", "2"),
+            ("log/1/before", "6"),
+            ("log/1/after", "6"),
+            ("log/2/before", "5"),
+            ("log/2/situation", "bus"),
+        ]);
+        let charts = task_charts(&[(&log, &given)], &words, Span::Session);
+        assert_eq!(charts.len(), 2, "the pairs, then the difficulty alone");
+        let pairs = &charts[0];
+        assert_eq!(legend(pairs), ["Before", "After"]);
+        assert!(!pairs.connected && pairs.series.iter().all(|s| s.segments.is_empty() && s.path.is_empty()));
+        assert!(!pairs.averaged);
+        // One table row per practice, and the blank day.
+        assert_eq!(
+            pairs.rows.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(),
+            ["Mon 4/1", "Mon 4/1", "Mon 4/1", "Tue 5/1"]
+        );
+        assert_eq!(pairs.series[0].values, [Some(7.0), Some(6.0), Some(5.0), None]);
+        assert_eq!(pairs.series[1].values, [Some(3.0), Some(6.0), None, None]);
+        // Each practice at its own x, within its day, before and after one above the other.
+        let xs = |s: &Series| s.points.iter().map(|p| p.x).collect::<Vec<_>>();
+        let before = xs(&pairs.series[0]);
+        assert!(before.windows(2).all(|w| w[0] < w[1]), "{before:?}");
+        let day = &pairs.x_labels[0];
+        assert!(before.iter().all(|x| (x - day.x).abs() < (pairs.x_labels[1].x - day.x) / 2.0));
+        assert_eq!(xs(&pairs.series[1]), before[..2]);
+        assert_eq!(pairs.links.len(), 2, "the third practice has no after");
+        assert_eq!(
+            (pairs.links[0].x, pairs.links[0].from, pairs.links[0].to),
+            (before[0], pairs.series[0].points[0].y, pairs.series[1].points[0].y)
+        );
+        assert!(
+            pairs.summary.contains("2 rows with both: “After” lower in 1, the same in 1, higher in 0"),
+            "{}",
+            pairs.summary
+        );
+        assert!(pairs.notes[0].contains("joins “Before” and “After”"), "{:?}", pairs.notes);
+        assert_eq!(legend(&charts[1]), ["Difficulty"]);
+    }
+
+    #[test]
+    fn pairs_are_named_before_and_after() {
+        let rated = |id: &str, max: i64| Rated { id: id.into(), label: id.into(), min: 0, max, by: None };
+        let paired = |from: &str, to: &str| pairs_with(&rated(from, 10), &rated(to, 10));
+        assert!(paired("before", "after"));
+        assert!(paired("intensity", "intensity-after"));
+        assert!(paired("tension-before", "tension-after"));
+        assert!(!paired("after", "before"));
+        assert!(!paired("calm", "intensity-after"));
+        assert!(!paired("before", "thereafter"));
+        assert!(!pairs_with(&rated("before", 10), &rated("after", 100)), "not on the same scale");
+    }
+
+    #[test]
+    fn answers_are_compared_trimmed_and_case_folded() {
+        assert_eq!(folded("  Tristeza. "), "tristeza");
+        assert_eq!(folded("MUCHA   rabia"), "mucha rabia");
+        assert_eq!(tidy("  Mucha   rabia! "), "Mucha rabia");
+        assert_eq!(lower_first("Emoción"), "emoción");
+        assert_eq!(lower_first("SUDS"), "SUDS");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Checks that span sessions: a review records the previous session's homework, the phases
-//! follow the article (early: short easy tasks; late: the patient's own tasks), and the time until
-//! the next session is plausible. Phase problems are warnings — the therapist may have good
-//! reasons.
+//! follow the article (early: short easy tasks, and not yet the end-of-therapy ones; late: the
+//! patient's own tasks), and the time until the next session is plausible. Phase problems are
+//! warnings — the therapist may have good reasons.
 
 use std::collections::BTreeSet;
 
@@ -65,23 +65,47 @@ pub fn check_course(site: &Site, plan: &Loaded<Plan>, diags: &mut Diagnostics) {
                         .warning(),
                 );
             }
-            Phase::Early => {
-                for task in session.tasks.iter().filter(|t| *t.level.get_ref() > 2) {
-                    let at = if task.level.span().is_empty() { task.homework.span() } else { task.level.span() };
-                    diags.push(
-                        src.error_at(
-                            at,
-                            format!(
-                                "an early-phase session gives `{}` at level {}",
-                                task.homework.get_ref(),
-                                task.level.get_ref()
-                            ),
-                        )
-                        .help("early tasks should be short and easy: level 1 or 2")
-                        .warning(),
-                    );
-                }
-            }
+            Phase::Early => early_tasks(site, src, session, diags),
+            _ => {}
+        }
+    }
+}
+
+/// An early session's tasks: short and easy (level 1 or 2), and not yet the tasks that close a
+/// course — the review of all homework (kind `review`) or the whole relapse-prevention plan (kind
+/// `warning-signs` at its last level). Warnings, at the level when the task gives one.
+fn early_tasks(site: &Site, src: &SourceFile, session: &Session, diags: &mut Diagnostics) {
+    for task in &session.tasks {
+        let id = task.homework.get_ref();
+        let level = *task.level.get_ref();
+        let at = if task.level.span().is_empty() { task.homework.span() } else { task.level.span() };
+        if level > 2 {
+            diags.push(
+                src.error_at(at.clone(), format!("an early-phase session gives `{id}` at level {level}"))
+                    .help("early tasks should be short and easy: level 1 or 2")
+                    .warning(),
+            );
+        }
+        let Some(homework) = site.homework.get(id) else { continue };
+        let levels = homework.value.levels.get_ref().len() as i64;
+        match homework.value.kind {
+            Kind::Review => diags.push(
+                src.error_at(task.homework.span(), format!("an early-phase session gives `{id}`, the end-of-therapy review"))
+                    .help("looking back at all the homework closes a course: give it at one of the last sessions")
+                    .warning(),
+            ),
+            Kind::WarningSigns if level == levels => diags.push(
+                src.error_at(
+                    at,
+                    format!("an early-phase session gives the whole warning-signs plan (`{id}` at level {level} of {levels})"),
+                )
+                .help(if levels > 1 {
+                    "a relapse-prevention plan belongs to the end of therapy: early on, give an earlier level, or wait"
+                } else {
+                    "a relapse-prevention plan belongs to the end of therapy: give it at one of the last sessions"
+                })
+                .warning(),
+            ),
             _ => {}
         }
     }

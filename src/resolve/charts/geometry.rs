@@ -69,3 +69,16 @@ pub(super) fn ticks(min: i64, max: i64) -> Vec<i64> {
 pub(super) fn round(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
+
+/// The widest gap between two pairs of one x point.
+const LANE_GAP: f64 = 16.0;
+
+/// Where the `lane`-th of `lanes` pairs of one x point (a day's practices) goes, from the point's
+/// centre: side by side in their order, within most of the point's `band`.
+pub(super) fn lane_offset(lane: usize, lanes: usize, band: f64) -> f64 {
+    if lanes <= 1 {
+        return 0.0;
+    }
+    let gap = (band * 0.8 / lanes as f64).min(LANE_GAP);
+    (lane as f64 - (lanes - 1) as f64 / 2.0) * gap
+}
