@@ -1,10 +1,15 @@
 //! The online form in a real browser (headless Chromium): fill in a sheet, reload and find the
 //! answers kept, print them, download them, import the download and see the therapist's chart;
 //! clear them; and without JavaScript, a blank sheet to print.
+//!
+//! And the sheet's layout, measured: from 320 px up a 0–10 scale is one row of buttons of at
+//! least 24 px; on a phone every cell names its column and hint, the example's too; a week of
+//! daily rows folds to today's day on a phone and prints whole; text fields keep 160 px at the
+//! thought record's highest level; the therapist copy fits a phone; a printed table fits its page.
 
 mod common;
 
-use common::browser::Browser;
+use common::browser::{Browser, Page};
 use common::form_site::{Site, field};
 use common::{build, html, sel};
 use serde_json::{Value, json};
@@ -18,6 +23,8 @@ fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart
     let downloads = tempfile::tempdir().unwrap();
     browser.set_download_dir(downloads.path());
     let page = browser.new_page();
+    // At a computer the sheet is a table with every day open (a phone opens only today's: below).
+    page.set_viewport(1280, 900, false);
     page.goto(&site.task_url());
     page.wait_for("!document.querySelector('.answers-bar').hidden");
 
@@ -124,6 +131,7 @@ fn without_javascript_the_page_is_a_blank_sheet_to_print() {
     let site = Site::build(|_| {});
     let t = &site.target;
     let page = browser.new_page();
+    page.set_viewport(1280, 900, false);
     // Something typed with scripts on is kept, but must not show when scripts are off.
     page.goto(&site.task_url());
     page.wait_for("!document.querySelector('.answers-bar').hidden");
@@ -151,6 +159,7 @@ fn a_password_protected_packet_is_a_form_too_once_opened() {
     let t = &site.target;
     assert_eq!(t.patient_id, "elisa", "the first daily table is expected in Elisa's packets");
     let page = browser.new_page();
+    page.set_viewport(1280, 900, false);
     page.goto(&site.server.url(&format!("public/{}/index.html", t.token)));
     page.focus("#password");
     page.type_text("pizarra verde 42");
@@ -177,6 +186,7 @@ fn two_open_pages_of_a_packet_keep_each_others_answers() {
     let t = &site.target;
     let (first, second) = (browser.new_page(), browser.new_page());
     for page in [&first, &second] {
+        page.set_viewport(1280, 900, false);
         page.goto(&site.task_url());
         page.wait_for("!document.querySelector('.answers-bar').hidden");
     }
@@ -201,6 +211,7 @@ fn a_browser_that_cannot_keep_answers_says_so() {
     let site = Site::build(|_| {});
     let t = &site.target;
     let page = browser.new_page();
+    page.set_viewport(1280, 900, false);
     page.goto(&site.task_url());
     page.wait_for("!document.querySelector('.answers-bar').hidden");
     // Storage full, or turned off: every write fails.
@@ -210,4 +221,357 @@ fn a_browser_that_cannot_keep_answers_says_so() {
     let expected = page.eval("document.querySelector('.answers-bar').dataset.notSaved");
     assert!(expected.as_str().is_some_and(|e| !e.is_empty()), "{expected}");
     assert_eq!(status, expected, "the page looks saved when nothing was kept");
+}
+
+/// A task page with a scale or a table, and what the layout tests need to know about it.
+struct SheetPage {
+    url: String,
+    /// `patient session task`, for messages.
+    name: String,
+    kind: &'static str,
+    layout: &'static str,
+    level: i64,
+    levels: usize,
+    id: String,
+    blocks: Vec<tarea::resolve::RowBlock>,
+    columns: Vec<tarea::resolve::ColumnView>,
+    has_example: bool,
+}
+
+impl SheetPage {
+    fn has_scale(&self) -> bool {
+        self.columns.iter().any(|c| c.kind == "scale")
+    }
+}
+
+/// Every task page of `site` that has a table or a scale.
+fn sheet_pages(site: &Site) -> Vec<SheetPage> {
+    let mut pages = Vec::new();
+    for (packet, link) in tarea::packets(site.dir.path()).unwrap() {
+        for task in packet.tasks {
+            if task.layout != "table" && !task.columns.iter().any(|c| c.kind == "scale") {
+                continue;
+            }
+            pages.push(SheetPage {
+                url: site.server.url(&format!("public/{}/{}.html", packet.token, task.id)),
+                name: format!("{} {} {}", link.patient_id, link.date, task.id),
+                kind: task.kind,
+                layout: task.layout,
+                level: task.level,
+                levels: task.levels,
+                id: task.id.clone(),
+                has_example: task.example.is_some(),
+                blocks: task.blocks,
+                columns: task.columns,
+            });
+        }
+    }
+    pages
+}
+
+/// The example library with Sam's first thought record at its highest level (6, whose two scales
+/// shared a desktop row with five text columns) and Jordi's packets in large print.
+fn layout_site() -> Site {
+    Site::build(|root| {
+        let plan = root.join("library/plans/sam.toml");
+        let text = std::fs::read_to_string(&plan).unwrap();
+        assert!(text.contains("homework = \"thought-record\"\nlevel = 5"), "Sam's plan changed");
+        let text =
+            text.replacen("homework = \"thought-record\"\nlevel = 5", "homework = \"thought-record\"\nlevel = 6", 1);
+        std::fs::write(&plan, text).unwrap();
+        common::set_in_plan(root, "jordi.toml", "therapist = \"Núria\"", "large_print = true");
+    })
+}
+
+/// Opens `url` in a `width` px wide window (a phone's, with its viewport, below 800 px).
+fn open_at(page: &Page<'_>, url: &str, width: u32) {
+    page.set_viewport(width, 800, width < 800);
+    page.goto(url);
+    page.settle();
+}
+
+/// The visible scale groups: how many, how many are split over lines or stick out of their cell,
+/// the smallest button side, the "/10" units shown beside them, and the page's scroll width.
+const SCALES: &str = "(() => {
+  const groups = [...document.querySelectorAll('.scale-options')].filter(g => g.getClientRects().length);
+  const buttons = groups.flatMap(g => [...g.querySelectorAll('input')].map(i => i.getBoundingClientRect()));
+  return {
+    groups: groups.length,
+    split: groups.filter(g => { const tops = [...g.children].map(l => l.getBoundingClientRect().top);
+      return Math.max(...tops) - Math.min(...tops) > 1; }).length,
+    sticking_out: groups.filter(g => g.getBoundingClientRect().right
+      > g.closest('td, .box-cell, .section').getBoundingClientRect().right + 0.5).length,
+    smallest: Math.min(...buttons.map(r => Math.min(r.width, r.height))),
+    units: [...document.querySelectorAll('td.cell-scale .unit, .box-cell.cell-scale .unit')]
+      .filter(u => u.getClientRects().length).length,
+    scroll: document.scrollingElement.scrollWidth,
+    inner: innerWidth };
+})()";
+
+#[test]
+fn a_scale_is_one_row_of_buttons_at_every_width_from_320_px() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = layout_site();
+    let pages: Vec<SheetPage> = sheet_pages(&site).into_iter().filter(SheetPage::has_scale).collect();
+    assert!(pages.len() >= 8, "{} pages with a scale", pages.len());
+    let page = browser.new_page();
+    let mut faults = Vec::new();
+    for width in [320, 390, 768, 1024, 1280] {
+        for sheet in &pages {
+            open_at(&page, &sheet.url, width);
+            let m = page.eval(SCALES);
+            let at = format!("{} at {width} px", sheet.name);
+            if m["groups"].as_u64().unwrap() == 0 {
+                faults.push(format!("{at}: no scale shown"));
+                continue;
+            }
+            if m["split"] != 0 || m["sticking_out"] != 0 {
+                faults.push(format!(
+                    "{at}: {} scales wrap and {} stick out of their cell: {m}",
+                    m["split"], m["sticking_out"]
+                ));
+            }
+            if m["smallest"].as_f64().unwrap() < 24.0 {
+                faults.push(format!("{at}: a button is smaller than 24 px (WCAG 2.5.8): {m}"));
+            }
+            if m["units"] != 0 {
+                faults.push(format!("{at}: \"/10\" shown beside {} scales", m["units"]));
+            }
+            if m["scroll"].as_f64().unwrap() > m["inner"].as_f64().unwrap() || m["inner"] != width {
+                faults.push(format!("{at}: the page scrolls sideways: {m}"));
+            }
+        }
+    }
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+#[test]
+fn on_a_phone_every_cell_names_its_column_and_hint_the_example_too() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = layout_site();
+    let pages: Vec<SheetPage> = sheet_pages(&site).into_iter().filter(|p| p.layout == "table").collect();
+    assert!(pages.iter().any(|p| p.has_example), "no sheet with a worked example");
+    let page = browser.new_page();
+    let mut faults = Vec::new();
+    let (mut examples, mut hints) = (0, 0);
+    for sheet in &pages {
+        open_at(&page, &sheet.url, 390);
+        // Each shown cell against its column's header: the label and hint drawn before its field
+        // (taking room above it), as the header row is hidden on a phone.
+        let cells = page.eval(
+            "[...document.querySelectorAll('table.sheet > tbody > tr > td')].filter(td => td.getClientRects().length)
+               .map(td => {
+                 const index = [...td.parentElement.children].filter(c => c.tagName === 'TD').indexOf(td);
+                 const th = td.closest('table').querySelectorAll('thead th')[index + 1];
+                 const shown = pseudo => { const s = getComputedStyle(td, pseudo);
+                   return s.display === 'none' || s.content === 'none' || s.content === 'normal' ? '' : s.content; };
+                 const first = [...td.children].find(c => c.getClientRects().length);
+                 return { example: !!td.closest('tbody.example'),
+                          label: JSON.stringify(th.firstChild.textContent.trim()),
+                          hint: th.querySelector('.hint') ? JSON.stringify(th.querySelector('.hint').textContent) : null,
+                          before: shown('::before'), after: shown('::after'),
+                          room: first ? first.getBoundingClientRect().top - td.getBoundingClientRect().top : null }; })",
+        );
+        for cell in cells.as_array().unwrap() {
+            let at = format!(
+                "{} at 390 px, {} cell {}",
+                sheet.name,
+                if cell["example"] == true { "example" } else { "a" },
+                cell["label"]
+            );
+            examples += usize::from(cell["example"] == true);
+            if cell["before"] != cell["label"] {
+                faults.push(format!("{at}: shows {} for its column", cell["before"]));
+            }
+            if !cell["hint"].is_null() {
+                hints += 1;
+                if cell["after"] != cell["hint"] {
+                    faults.push(format!("{at}: shows {} for its hint {}", cell["after"], cell["hint"]));
+                }
+            }
+            if cell["room"].as_f64().is_some_and(|room| room < 12.0) {
+                faults.push(format!("{at}: its label takes no room above the field: {cell}"));
+            }
+        }
+    }
+    assert!(examples > 0 && hints > 0, "measured {examples} example cells and {hints} hints");
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+/// The days of the sheet open now, and how many of its day rows are shown.
+const DAYS: &str = "(() => ({
+  open: [...document.querySelectorAll('details.day')].filter(d => d.open).map(d => d.querySelector('time').dateTime),
+  days: document.querySelectorAll('details.day').length,
+  rows: [...document.querySelectorAll('table.sheet tbody.block tr')].filter(tr => tr.getClientRects().length
+    && [...tr.querySelectorAll('td')].every(td => td.getClientRects().length)).length,
+  height: document.documentElement.scrollHeight }))()";
+
+#[test]
+fn a_long_daily_log_opens_only_today_on_a_phone_and_prints_every_day() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = Site::build(|_| {});
+    let pages = sheet_pages(&site);
+    let rows = |p: &SheetPage| p.blocks.iter().map(|b| b.rows).sum::<u32>();
+    let log =
+        pages.iter().filter(|p| p.blocks.len() > 1 && p.blocks[0].date.is_some()).max_by_key(|p| rows(p)).unwrap();
+    let (days, all_rows) = (log.blocks.len(), rows(log) as usize);
+    assert!(days >= 7 && all_rows >= 21, "{}: {days} days, {all_rows} rows", log.name);
+    let day = |n: usize| log.blocks[n].date.as_ref().unwrap().iso.clone();
+
+    // The third day of the sheet is today: only it is open, only its rows shown.
+    let page = browser.new_page();
+    page.set_clock(&format!("{}T12:00:00", day(2)));
+    open_at(&page, &log.url, 390);
+    let shown = page.eval(DAYS);
+    assert_eq!(shown["open"], json!([day(2)]), "{}: {shown}", log.name);
+    assert_eq!(shown["rows"], log.blocks[2].rows, "{shown}");
+    eprintln!("{} at 390 px: {} px tall with one day open", log.name, shown["height"]);
+
+    // Printed, every day and every row.
+    page.call("Emulation.setEmulatedMedia", json!({ "media": "print" }));
+    page.settle();
+    let printed = page.eval(DAYS);
+    assert_eq!(printed["open"].as_array().unwrap().len(), days, "{printed}");
+    assert_eq!(printed["rows"], all_rows, "{printed}");
+    page.call("Emulation.setEmulatedMedia", json!({ "media": "" }));
+    page.settle();
+    assert_eq!(page.eval(DAYS)["open"], json!([day(2)]), "the days did not fold again after printing");
+
+    // What is written in a folded day is kept: pick a rating today, write on the first day and
+    // fold it again; after a reload both are stored and back in their fields.
+    let text = log.columns.iter().find(|c| c.kind == "text").unwrap();
+    let scale = log.columns.iter().find(|c| c.kind == "scale").unwrap();
+    let today_row = (log.blocks[0].rows + log.blocks[1].rows) as usize;
+    let (first_text, today_scale) =
+        (tarea::answers::cell_key(&log.id, 0, &text.id), tarea::answers::cell_key(&log.id, today_row, &scale.id));
+    page.click(&format!("{}[value='3']", field(&today_scale)));
+    page.click("details.day summary");
+    page.focus(&field(&first_text));
+    page.type_text("En el autobús");
+    page.click("details.day summary");
+    assert_eq!(page.eval(DAYS)["open"], json!([day(2)]));
+    page.reload();
+    page.settle();
+    let token = log.url.split('/').rev().nth(1).unwrap();
+    let stored = page.eval(&format!("JSON.parse(localStorage.getItem('tarea:{token}')).answers"));
+    assert_eq!((&stored[&first_text], &stored[&today_scale]), (&json!("En el autobús"), &json!("3")), "{stored}");
+    assert_eq!(page.eval(&format!("document.querySelector({}).value", json!(field(&first_text)))), "En el autobús");
+
+    // Without JavaScript every day is open.
+    page.call("Emulation.setScriptExecutionDisabled", json!({ "value": true }));
+    page.reload();
+    let open = page.eval("document.querySelectorAll('details.day[open]').length");
+    assert_eq!(open, days, "without JavaScript");
+
+    // Today outside the sheet's days: the first day is open.
+    let later = browser.new_page();
+    later.set_clock("2027-03-15T12:00:00");
+    open_at(&later, &log.url, 390);
+    assert_eq!(later.eval(DAYS)["open"], json!([day(0)]));
+    let errors = page.errors();
+    assert!(errors.is_empty(), "errors in the page: {errors:?}");
+}
+
+#[test]
+fn the_highest_thought_record_level_keeps_its_text_fields_usable_on_a_desktop() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = layout_site();
+    let pages = sheet_pages(&site);
+    let top = pages
+        .iter()
+        .find(|p| p.kind == "self-registration" && p.level as usize == p.levels)
+        .expect("a thought record at its highest level");
+    let page = browser.new_page();
+    for width in [1280, 1024, 768] {
+        open_at(&page, &top.url, width);
+        let narrowest = page.eval(
+            "Math.min(...[...document.querySelectorAll('table.sheet textarea')].filter(t => t.getClientRects().length)
+               .map(t => t.getBoundingClientRect().width))",
+        );
+        eprintln!("{} at {width} px: the narrowest text field is {narrowest} px", top.name);
+        assert!(
+            narrowest.as_f64().is_some_and(|w| (160.0..1e6).contains(&w)),
+            "{} at {width} px: {narrowest}",
+            top.name
+        );
+        let scales = page.eval(SCALES);
+        assert!(scales["groups"].as_u64().unwrap() >= 2 && scales["split"] == 0, "{scales}");
+    }
+}
+
+#[test]
+fn the_therapist_copy_does_not_scroll_sideways_on_a_phone() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = Site::build(|_| {});
+    let private = site.dir.path().join("out/private");
+    let mut copies: Vec<String> = walkdir_html(&private);
+    copies.sort();
+    assert!(copies.len() >= 5, "{copies:?}");
+    let page = browser.new_page();
+    let mut faults = Vec::new();
+    let mut charts = 0;
+    for copy in &copies {
+        open_at(&page, &site.server.url(&format!("private/{copy}")), 390);
+        let m = page.eval(
+            "({ scroll: document.scrollingElement.scrollWidth, inner: innerWidth,
+                charts: document.querySelectorAll('.answer-chart svg').length })",
+        );
+        charts += m["charts"].as_u64().unwrap();
+        if m["inner"] != 390 || m["scroll"].as_u64().unwrap() > 390 {
+            faults.push(format!("{copy}: {m}"));
+        }
+    }
+    assert!(charts > 0, "no therapist copy with a chart was measured");
+    assert!(faults.is_empty(), "therapist copies wider than a 390 px phone:\n{}", faults.join("\n"));
+}
+
+/// The therapist copies under `private`, as `<patient>/<date>.html`.
+fn walkdir_html(private: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for patient in std::fs::read_dir(private).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()) {
+        for copy in std::fs::read_dir(&patient).unwrap().map(|e| e.unwrap().path()) {
+            if copy.extension().is_some_and(|x| x == "html") {
+                found.push(copy.strip_prefix(private).unwrap().to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_printed_table_fits_the_width_of_its_page() {
+    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
+    let site = layout_site();
+    // The clinic prints on A4 (tarea.css: `@page { margin: 14mm 12mm }`): 186 mm in CSS pixels.
+    let printable = (210.0 - 2.0 * 12.0) / 25.4 * 96.0;
+    let page = browser.new_page();
+    page.set_viewport(printable as u32, 1000, false);
+    page.call("Emulation.setScrollbarsHidden", json!({ "hidden": true }));
+    page.call("Emulation.setEmulatedMedia", json!({ "media": "print" }));
+    let mut faults = Vec::new();
+    for sheet in sheet_pages(&site).iter().filter(|p| p.layout == "table") {
+        page.goto(&sheet.url);
+        page.settle();
+        // The painted right edge: a collapsed border lies half outside the table's box. It must
+        // be inside the page and inside every box that clips it.
+        let m = page.eval(
+            "(() => { const table = document.querySelector('table.sheet'), box = table.getBoundingClientRect();
+               const cell = table.querySelector('thead th:last-child');
+               let clip = document.documentElement.clientWidth;
+               for (let e = table.parentElement; e; e = e.parentElement)
+                 if (getComputedStyle(e).overflowX !== 'visible')
+                   clip = Math.min(clip, e.getBoundingClientRect().left + e.clientLeft + e.clientWidth);
+               return { edge: box.right + parseFloat(getComputedStyle(cell).borderRightWidth) / 2, clip,
+                        width: box.width, page: innerWidth }; })()",
+        );
+        let (edge, clip) = (m["edge"].as_f64().unwrap(), m["clip"].as_f64().unwrap());
+        if edge > clip || m["width"].as_f64().unwrap() < 0.9 * printable {
+            faults.push(format!("{}: {m}", sheet.name));
+        }
+    }
+    assert!(
+        faults.is_empty(),
+        "printed tables cut at the right edge ({printable:.0} px wide pages):\n{}",
+        faults.join("\n")
+    );
 }

@@ -6,13 +6,20 @@
   "use strict";
   var FORMAT = "tarea-answers", VERSION = 1;
 
+  function pad(n) { return String(Math.floor(Math.abs(n))).padStart(2, "0"); }
+
+  // Today on this device's calendar, as the sheet's days are written: "2026-11-27".
+  function today() {
+    var d = new Date();
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
+  }
+
   // Now as an ISO 8601 time with this device's offset, so that the therapist reads the patient's
   // own clock ("21:40"), not UTC.
   function now() {
     var d = new Date(), offset = -d.getTimezoneOffset();
-    function pad(n) { return String(Math.floor(Math.abs(n))).padStart(2, "0"); }
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" +
-      pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + (offset < 0 ? "-" : "+") + pad(offset / 60) + ":" + pad(offset % 60);
+    return today() + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) +
+      (offset < 0 ? "-" : "+") + pad(offset / 60) + ":" + pad(offset % 60);
   }
 
   function storageKey(token) { return "tarea:" + token; }
@@ -110,10 +117,55 @@
     return labelled ? labelled.getAttribute("data-label") : null;
   }
 
+  // A sheet drawn as cards (a phone, or more columns than the screen holds: tarea.css) folds its
+  // days into their <details>, but for today's — or the first day, when today is not on the sheet
+  // — so that a week of rows is not a page of empty cards. Drawn as a table, every day is open.
+  // Only a change of layout refolds, so what the patient opened stays open. Rendered open, every
+  // day shows without JavaScript; folded fields are still in the page, kept and downloaded.
+  function fold() {
+    if (window.matchMedia("print").matches) return;
+    document.querySelectorAll("table.sheet").forEach(function (table) {
+      var days = Array.prototype.slice.call(table.querySelectorAll("details.day"));
+      var layout = window.getComputedStyle(table).display === "table" ? "table" : "cards";
+      if (!days.length || table.getAttribute("data-layout") === layout) return;
+      table.setAttribute("data-layout", layout);
+      var date = today();
+      var shown = days.filter(function (day) {
+        var time = day.querySelector("time[datetime]");
+        return time && time.getAttribute("datetime") === date;
+      })[0] || days[0];
+      days.forEach(function (day) { day.open = layout === "table" || day === shown; });
+    });
+  }
+
+  // Printed, every day is on the paper (tarea.css prints folded rows too; opened, their heads
+  // read the same); afterwards the days the patient had folded fold again.
+  var foldedForPrint = null;
+  function openForPrint() {
+    if (foldedForPrint) return;
+    foldedForPrint = Array.prototype.filter.call(document.querySelectorAll("details.day"), function (day) {
+      return !day.open;
+    });
+    foldedForPrint.forEach(function (day) { day.open = true; });
+  }
+  function foldAfterPrint() {
+    if (!foldedForPrint) return;
+    foldedForPrint.forEach(function (day) { day.open = false; });
+    foldedForPrint = null;
+  }
+  window.addEventListener("beforeprint", openForPrint);
+  window.addEventListener("afterprint", foldAfterPrint);
+  // Print media without the print events (a preview, or a browser that only switches media).
+  window.matchMedia("print").addEventListener("change", function (event) {
+    if (event.matches) openForPrint(); else foldAfterPrint();
+  });
+  window.addEventListener("resize", function () { if (!foldedForPrint) fold(); });
+
   // The page being filled in: set up by init, used by the listeners below.
   var page = null;
 
   function init() {
+    fold();
     var bar = document.querySelector(".answers-bar[data-packet]");
     page = null;
     if (!bar) return;

@@ -421,6 +421,30 @@ impl Page<'_> {
         );
     }
 
+    /// Sets this tab's clock to `local` (`2026-11-28T12:00:00`, the device's local time) for every
+    /// page it opens from now on: `Date` runs on from there, shifted, so timers still work.
+    pub fn set_clock(&self, local: &str) {
+        let script = format!(
+            "(() => {{ const Real = Date; const shift = new Real({}).getTime() - Real.now();
+               class Shifted extends Real {{
+                 constructor(...args) {{ if (args.length) super(...args); else super(Real.now() + shift); }}
+                 static now() {{ return Real.now() + shift; }}
+               }}
+               globalThis.Date = Shifted; }})()",
+            json!(local)
+        );
+        self.call("Page.addScriptToEvaluateOnNewDocument", json!({ "source": script }));
+    }
+
+    /// Waits until the web fonts are in and two frames are drawn: the layout is final, and media
+    /// query listeners (after `Emulation.setEmulatedMedia`, say) have run.
+    pub fn settle(&self) {
+        self.eval(
+            "document.fonts.ready.then(() => new Promise(done => \
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)))))",
+        );
+    }
+
     /// Back to the default window size.
     pub fn clear_viewport(&self) {
         self.call("Emulation.clearDeviceMetricsOverride", json!({}));
