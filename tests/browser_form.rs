@@ -543,9 +543,9 @@ fn a_printed_table_fits_the_width_of_its_page() {
     let Some(browser) = Browser::start_or_skip("browser_form") else { return };
     let site = layout_site();
     // The clinic prints on A4 (tarea.css: `@page { margin: 14mm 12mm }`): 186 mm in CSS pixels.
-    let printable = (210.0 - 2.0 * 12.0) / 25.4 * 96.0;
+    let printable: f64 = (210.0 - 2.0 * 12.0) / 25.4 * 96.0;
     let page = browser.new_page();
-    page.set_viewport(printable as u32, 1000, false);
+    page.set_viewport(printable.round() as u32, 1000, false);
     page.call("Emulation.setScrollbarsHidden", json!({ "hidden": true }));
     page.call("Emulation.setEmulatedMedia", json!({ "media": "print" }));
     let mut faults = Vec::new();

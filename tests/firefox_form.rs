@@ -1,7 +1,8 @@
 //! The online form in headless Firefox (over WebDriver BiDi), as tests/browser_form.rs checks it
 //! in Chromium: the script runs under the page's Content-Security-Policy, what is typed and
 //! picked is kept in localStorage, comes back after a reload, is downloaded and stands in the
-//! printed sheet; a number out of range is not kept, and Clear forgets everything.
+//! printed sheet; a number out of range is not kept, and Clear forgets everything. On a phone's
+//! width the sheet folds to one day, labels its cells and keeps each scale on one line.
 
 mod common;
 
@@ -163,6 +164,53 @@ fn in_firefox_a_password_protected_packet_is_a_form_too_once_opened() {
     firefox.click(&format!("{}[value='6']", field(&t.scale)));
     let stored = firefox.eval(&format!("JSON.parse(localStorage.getItem('tarea:{}')).answers", t.token));
     assert_eq!(stored[&t.scale], "6");
+    let errors = firefox.errors();
+    assert!(errors.is_empty(), "errors in the page: {errors:?}");
+}
+
+#[test]
+fn in_firefox_a_phone_sheet_folds_to_one_day_labels_its_cells_and_keeps_scales_on_one_line() {
+    let Some(firefox) = Firefox::start_or_skip("firefox_form") else { return };
+    let site = Site::build(|_| {});
+    let (t, server) = (&site.target, &site.server);
+    let tree = firefox.call("browsingContext.getTree", json!({ "maxDepth": 0 }));
+    let context = tree["contexts"][0]["context"].clone();
+    firefox.call(
+        "browsingContext.setViewport",
+        json!({ "context": context, "viewport": { "width": 390, "height": 800 } }),
+    );
+    firefox.goto(&server.url(&format!("public/{}/{}.html", t.token, t.task)));
+    firefox.wait_for("document.documentElement.classList.contains('form-ready')");
+    // One day open (today's, or the first when today is not on the sheet), its cells shown and
+    // labelled; the other days' cells folded away.
+    let days = firefox.eval(
+        "(() => { const days = [...document.querySelectorAll('details.day')];
+           const iso = d => d.querySelector('time').getAttribute('datetime');
+           const now = new Date(), today = [now.getFullYear(), now.getMonth() + 1, now.getDate()]
+             .map((n, i) => String(n).padStart(i ? 2 : 4, '0')).join('-');
+           const shown = td => td.getClientRects().length > 0;
+           return { days: days.length, open: days.filter(d => d.open).map(iso),
+                    expected: (days.find(d => iso(d) === today) || days[0]) && iso(days.find(d => iso(d) === today) || days[0]),
+                    shown_cells: [...document.querySelectorAll('tbody.block td')].filter(shown).length,
+                    cells_of_open: [...document.querySelectorAll('tbody.block')].filter(b => b.querySelector('details.day').open)
+                      .reduce((n, b) => n + b.querySelectorAll('td').length, 0),
+                    unlabelled: [...document.querySelectorAll('tbody td')].filter(shown)
+                      .filter(td => { const content = getComputedStyle(td, '::before').content;
+                        const first = [...td.children].find(c => c.getClientRects().length);
+                        const room = first ? first.getBoundingClientRect().top - td.getBoundingClientRect().top : 99;
+                        // Firefox reports the generated text unresolved, as `attr(data-column)`.
+                        return !td.dataset.column || room < 12
+                          || ![JSON.stringify(td.dataset.column), 'attr(data-column)'].includes(content); }).length,
+                    split_scales: [...document.querySelectorAll('.scale-options')].filter(g => g.getClientRects().length)
+                      .filter(g => new Set([...g.children].map(l => Math.round(l.getBoundingClientRect().top))).size > 1).length,
+                    scroll: document.scrollingElement.scrollWidth, inner: innerWidth }; })()",
+    );
+    assert!(days["days"].as_u64().unwrap() > 1, "{days}");
+    assert_eq!(days["open"], json!([days["expected"]]), "{days}");
+    assert_eq!(days["shown_cells"], days["cells_of_open"], "{days}");
+    assert_eq!((&days["unlabelled"], &days["split_scales"]), (&json!(0), &json!(0)), "{days}");
+    assert_eq!(days["inner"], 390, "{days}");
+    assert!(days["scroll"].as_u64().unwrap() <= 390, "{days}");
     let errors = firefox.errors();
     assert!(errors.is_empty(), "errors in the page: {errors:?}");
 }
