@@ -405,6 +405,17 @@ pub fn import_answers(root: &std::path::Path, paths: &[PathBuf]) -> Result<Vec<i
 
 /// Every packet of the site as its layouts see it, with its private-index link.
 pub fn packets(root: &std::path::Path) -> Result<Vec<(resolve::Packet, resolve::PacketLink)>> {
+    let resolved = resolved(root)?;
+    Ok(resolved.packets.into_iter().zip(resolved.links).collect())
+}
+
+/// Every end-of-therapy booklet of the site as its layouts see it.
+pub fn booklets(root: &std::path::Path) -> Result<Vec<resolve::Booklet>> {
+    Ok(resolved(root)?.booklets)
+}
+
+/// The whole site resolved, for a site already built (its secret exists).
+fn resolved(root: &std::path::Path) -> Result<resolve::Resolved> {
     let mut diags = Diagnostics::default();
     let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
     let secret = token::load_secret(root)?.with_context(|| {
@@ -413,8 +424,7 @@ pub fn packets(root: &std::path::Path) -> Result<Vec<(resolve::Packet, resolve::
             root.display()
         )
     })?;
-    let resolved = resolve::resolve_site(&prepared.site, &prepared.strings, &secret, false);
-    Ok(resolved.packets.into_iter().zip(resolved.links).collect())
+    Ok(resolve::resolve_site(&prepared.site, &prepared.strings, &secret, false))
 }
 
 /// Every packet's link, as `tarea list` shows them.

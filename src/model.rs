@@ -114,6 +114,12 @@ impl Kind {
         !matches!(self, Kind::WarningSigns | Kind::Review | Kind::SelfDesigned)
     }
 
+    /// Whether it is a technique to keep practising: the end-of-therapy booklet keeps a blank copy
+    /// of its sheet (a guide to one book or film, the plan and the review are not reused blank).
+    pub fn is_technique(self) -> bool {
+        !matches!(self, Kind::Reading | Kind::Film | Kind::WarningSigns | Kind::Review)
+    }
+
     /// The `kind` value as written in the TOML.
     pub fn name(self) -> &'static str {
         match self {
@@ -171,6 +177,9 @@ pub struct Homework {
     pub purpose: Localized,
     /// Markdown: how, when and where.
     pub instructions: Localized,
+    /// Markdown: how to keep using it on one's own after therapy, in a few lines (the booklet's
+    /// toolkit; the instructions when absent).
+    pub toolkit: Option<Localized>,
     /// What a plan can pass to personalise the sheet, by name.
     #[serde(default)]
     pub params: BTreeMap<String, Param>,

@@ -50,6 +50,7 @@ const BUILTIN: &[(&str, &[u8])] = builtin![
     "typst/booklet.typ",
     "typst/sheet.typ",
     "typst/chart.typ",
+    "typst/layouts.typ",
     "typst/kinds/self-registration.typ",
     "typst/kinds/relaxation.typ",
     "typst/kinds/reading.typ",

@@ -136,7 +136,8 @@ fn the_warning_signs_plan_prints_the_clinics_helplines() {
     for number in ["Emergencies: 112", "Suicide prevention line: 024", "Clínica Ejemplo: 93 000 00 00"] {
         assert!(pdf.contains(number), "{number} not printed");
     }
-    // No number is hard-coded in the template: a clinic that lists none prints none.
+    // No number is hard-coded in the template: a clinic that lists none prints lines to write
+    // them in (the instructions send the patient to the end of the sheet either way).
     let clinic = std::fs::read_to_string(site.path().join("library/clinic.toml")).unwrap();
     let bare = clinic[..clinic.find("\n# The clinic's own phone").unwrap()].to_string();
     std::fs::write(site.path().join("library/clinic.toml"), bare).unwrap();
@@ -146,9 +147,11 @@ fn the_warning_signs_plan_prints_the_clinics_helplines() {
     let plan: String =
         pages.iter().filter(|p| p.contains("warning signs plan") || p.contains("Who I can call")).cloned().collect();
     assert!(plan.contains("Who I can call"), "the warning-signs plan is printed");
-    assert!(!plan.contains("If you need to, call"), "helplines the clinic did not give");
+    assert!(plan.contains("If you need to, call") && plan.contains("Emergency number where I live:"), "{plan}");
     assert!(!plan.contains("112") && !plan.contains("024"), "a number the clinic did not give");
-    assert!(html(&sam.join("warning-signs.html")).select(&sel(".helplines")).next().is_none());
+    let page = html(&sam.join("warning-signs.html"));
+    assert_eq!(page.select(&sel(".helplines li")).count(), 0);
+    assert!(texts(&page, ".helplines p")[0].starts_with("Write the emergency number where you live"));
     // A helpline's label must exist in every language of the clinic.
     let broken = clinic
         .replace("helplines = [", "helplines = [\n  { number = \"016\", label = { es = \"Violencia de género\" } },");
@@ -232,4 +235,39 @@ fn each_sheet_asks_what_the_clinician_would() {
     assert!(hint.contains("the day's first practice"), "{hint}");
     let pdf = pdf_pages(&breathing.join("packet.pdf")).join(" ");
     assert!(pdf.contains("the day's first practice"), "{pdf}");
+}
+
+#[test]
+fn a_reading_guide_names_its_book_once_and_before_the_author() {
+    let plan = plan("en", "", &[("reading-guide", 1)]);
+    let site = site_with_plan(&plan.replace("book = ", "author = \"Saint-Exupéry\", book = "));
+    let task = packets_of(site.path()).remove(0).tasks.remove(0);
+    let shown: Vec<&str> = task.params.iter().filter(|p| p.shown).map(|p| p.name.as_str()).collect();
+    assert_eq!(shown, ["book", "author", "chapters"], "in the order the template declares them");
+    // The card above the table names the book; the instructions do not repeat it.
+    assert!(!task.instructions.md.contains("El principito"), "{}", task.instructions.md);
+    build(site.path()).unwrap();
+    let pages = pdf_pages(&packet_for(site.path(), "Alba", "2027-01-04").join("packet.pdf"));
+    let sheet = pages.iter().find(|p| p.contains("Chapters or pages")).expect("the reading guide is printed");
+    assert_eq!(sheet.matches("El principito").count(), 1, "{sheet}");
+    assert!(sheet.find("Book:").unwrap() < sheet.find("Author").unwrap_or(usize::MAX), "{sheet}");
+}
+
+#[test]
+fn the_therapist_copy_labels_private_notes_in_its_language_and_grades_no_status_in_colour() {
+    let site = site_from(&repo());
+    build(site.path()).unwrap();
+    let copy = html(&site.path().join("out/private/elisa/2026-11-26.html"));
+    assert_eq!(texts(&copy, ".copy-private dt"), ["Motivo de consulta", "Objetivos"]);
+    assert_eq!(copy.select(&sel(".copy-private dd li")).count(), 3, "each goal on its own line");
+    // Done, partly and differently look alike; only "not done" stands out.
+    let css = std::fs::read_to_string(site.path().join("out/public/assets/tarea.css")).unwrap();
+    let background = |status: &str| {
+        let rule = css.split('}').find(|r| r.contains(&format!("td.status-{status}")) && r.contains("background"));
+        let rule = rule.unwrap_or_else(|| panic!("no colour for {status}"));
+        rule.split("background:").nth(1).unwrap().split(';').next().unwrap().trim().to_string()
+    };
+    assert_eq!(background("done"), background("incorrect"));
+    assert_eq!(background("done"), background("partial"));
+    assert_ne!(background("done"), background("not-done"));
 }

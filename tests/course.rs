@@ -70,8 +70,9 @@ fn therapist_copies_show_the_review_and_the_proposed_levels() {
     assert!(texts(&fourth, ".copy-assigned td.suggestion")[0].contains("bajar al nivel 1"));
     assert_eq!(
         texts(&fourth, ".copy-private dd"),
-        [format!("{MARKER} dormir mejor"), format!("{MARKER} motivo de consulta")]
+        [format!("{MARKER} motivo de consulta"), format!("{MARKER} dormir mejor")]
     );
+    assert_eq!(texts(&fourth, ".copy-private dt"), ["Motivo de consulta", "Objetivos"]);
 
     // The history table: one row per homework, one column per session so far.
     let sixth = copy(root, "2027-02-08");
@@ -93,8 +94,17 @@ fn the_last_session_gives_the_patient_a_booklet() {
         texts(&booklet, ".booklet-items h2"),
         ["Registro de prueba", "Respiración", "Mi propia tarea", "Señales de alerta"]
     );
-    assert_eq!(texts(&booklet, ".booklet-items .purpose")[1], "Respirar despacio calma el cuerpo.");
+    // A toolkit, not the "why" again: how to do each on one's own (the template's `toolkit`, or
+    // its instructions), and for each technique a blank sheet to print (not for the plan).
+    assert_eq!(booklet.select(&sel(".booklet-items .purpose")).count(), 0);
+    let how = texts(&booklet, ".booklet-items .toolkit-how");
+    assert_eq!(how[..2], ["Una fila al día. Sin prisa.", "Cuando notes tensión, respira despacio cinco minutos."]);
     assert!(texts(&booklet, ".booklet-items .when")[0].contains("hasta el nivel 2 de 5"));
+    let cards = booklet
+        .select(&sel(".booklet-items > li"))
+        .map(|c| c.select(&sel(".blank a[href='booklet.pdf']")).count())
+        .collect::<Vec<_>>();
+    assert_eq!(cards, [1, 1, 1, 0]);
     assert_eq!(
         texts(&booklet, ".booklet-plan .agreed li"),
         // Agreed in session, then what Ana added online (her answers of 1 February; a sign
@@ -115,6 +125,24 @@ fn the_last_session_gives_the_patient_a_booklet() {
     for status in ["Hecha", "A medias", "No hecha"] {
         assert!(!pdf.contains(status) && !booklet.html().contains(status), "{status} in the booklet");
     }
+    // The blank copies follow, each where its card says: the sheet at the last level reached,
+    // undated (a day cell to date by hand, no date in the header or footer), closing without
+    // "next session".
+    let pages = pdf_pages(&last.join("booklet.pdf"));
+    let first_pages = pages.iter().take_while(|p| !p.contains("__ / __")).count();
+    for title in ["Registro de prueba", "Respiración", "Mi propia tarea"] {
+        let card = pages[..first_pages].iter().find_map(|p| {
+            let at = p.find(&format!(". {title}"))?;
+            let page = p[at..].split("Hoja en blanco para imprimir: página ").nth(1)?;
+            page.split('.').next()?.parse::<usize>().ok()
+        });
+        let page = card.unwrap_or_else(|| panic!("no blank-sheet page on {title}'s card: {pages:?}"));
+        let sheet = &pages[page - 1];
+        assert!(sheet.starts_with(title), "page {page} is not {title}'s blank sheet: {sheet}");
+        assert!(!sheet.contains("2027"), "a blank sheet is undated: {sheet}");
+    }
+    assert_eq!(pages.iter().filter(|p| p.contains("¿Cómo ha ido? ¿Qué quieres recordar?")).count(), 3);
+    assert!(!pages[first_pages..].iter().any(|p| p.contains("sesión")), "therapy is over: {pages:?}");
     // Only the last session has one.
     let earlier = packet_for(site.path(), "Ana", "2027-02-01");
     assert!(!earlier.join("booklet.html").exists());

@@ -97,13 +97,19 @@ fn audit_site(root: &Path) -> Vec<(String, Audit)> {
     let packets = tarea::packets(root).unwrap_or_else(|e| panic!("{e}"));
     let renderer = PdfRenderer::new(&Templates::builtin());
     let margin = typst::layout::Abs::cm(MARGIN_CM);
-    packets
+    let mut audits: Vec<(String, Audit)> = packets
         .iter()
         .map(|(packet, link)| {
             let document = renderer.packet_pages(packet).unwrap_or_else(|e| panic!("{e:?}"));
             (format!("{} {}", link.patient_id, link.date), audit(&document, margin))
         })
-        .collect()
+        .collect();
+    // The booklets' blank copies are sheets too.
+    for booklet in tarea::booklets(root).unwrap_or_else(|e| panic!("{e}")) {
+        let document = renderer.booklet_pages(&booklet).unwrap_or_else(|e| panic!("{e:?}"));
+        audits.push((format!("booklet {} {}", booklet.patient, booklet.date.iso), audit(&document, margin)));
+    }
+    audits
 }
 
 /// Prints the totals and returns every fault, named by packet.
@@ -144,7 +150,11 @@ fn report(name: &str, audits: &[(String, Audit)]) -> Vec<String> {
 #[test]
 fn the_shipped_library_prints_without_a_page_fault() {
     let site = site_from(&repo());
-    let faults = report("shipped library, A4", &audit_site(site.path()));
+    let audits = audit_site(site.path());
+    let blank_sheets =
+        audits.iter().filter(|(name, _)| name.starts_with("booklet")).map(|(_, a)| a.sheets.len()).sum::<usize>();
+    assert!(blank_sheets >= 3, "the example booklet keeps a blank sheet per technique: {blank_sheets}");
+    let faults = report("shipped library, A4", &audits);
     assert!(faults.is_empty(), "{} faults:\n{}", faults.len(), faults.join("\n"));
 }
 

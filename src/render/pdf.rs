@@ -111,6 +111,13 @@ impl PdfRenderer {
         self.layout(&job).map(|(document, _, _)| document)
     }
 
+    /// Lays out one booklet without making a PDF (the page audit reads the pages).
+    pub fn booklet_pages(&self, booklet: &Booklet) -> Result<PagedDocument, Vec<Diagnostic>> {
+        let data = serde_json::to_vec(booklet).map_err(|e| vec![Diagnostic::error(None, e.to_string())])?;
+        let job = PdfJob { main: "typst/booklet.typ", data, date: &booklet.date.iso, ident: String::new() };
+        self.layout(&job).map(|(document, _, _)| document)
+    }
+
     /// Lays out one document: the pages, and Typst's warnings.
     fn layout(&self, job: &PdfJob<'_>) -> Result<(PagedDocument, Vec<Diagnostic>, Datetime), Vec<Diagnostic>> {
         let date = NaiveDate::parse_from_str(job.date, "%Y-%m-%d").unwrap_or_default();

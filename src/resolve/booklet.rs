@@ -1,6 +1,7 @@
-//! The end-of-therapy booklet: every task the patient was given across the course, in order, with
-//! why it helps, charts of the ratings they filled in online across the course, and their
-//! warning-signs plan — one page (HTML) and one PDF they keep.
+//! The end-of-therapy booklet, the patient's toolkit: every technique of the course, in order,
+//! with how to use it on their own in a few lines and (in the PDF) an undated blank copy of its
+//! sheet at the last level reached to print again; charts of the ratings they filled in online
+//! across the course; and their warning-signs plan — one page (HTML) and one PDF they keep.
 //!
 //! Built when the last session of a plan gives the `review` homework (the article: review all
 //! previous homework and know how to react to difficulties). It shows no statuses: never a grade;
@@ -12,7 +13,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::charts::{self, Answered, Chart, Span};
-use super::{DateView, HistoryItem, Packet, TaskView, history, task};
+use super::{DateView, HistoryItem, Packet, Rich, TaskView, history_log, task};
 use crate::answers::AnswerFile;
 use crate::i18n::Strings;
 use crate::load::Site;
@@ -44,12 +45,26 @@ pub struct Booklet {
     /// The first session of the course.
     pub first: DateView,
     /// Every task given, in the order first given.
-    pub items: Vec<HistoryItem>,
+    pub tools: Vec<Tool>,
     /// The latest warning-signs plan, as its sheet shows it.
     pub warning_signs: Option<TaskView>,
     /// The ratings the patient filled in online, across the course: one chart per homework (and
     /// range of its rated columns) with answers.
     pub charts: Vec<Chart>,
+}
+
+/// One task of the course as the toolkit keeps it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    /// What it was and when it was worked on.
+    #[serde(flatten)]
+    pub item: HistoryItem,
+    /// "From 4 January to 8 February · up to level 2 of 5" (no count for a perfectionist patient).
+    pub worked: String,
+    /// How to do it on one's own, in a few lines.
+    pub how: Rich,
+    /// For a technique, an undated blank copy of its sheet at the last level reached.
+    pub sheet: Option<TaskView>,
 }
 
 /// What a booklet is made from: the plan's sessions in order, its earlier packets and imported
@@ -73,7 +88,7 @@ pub(crate) struct BookletSource<'a> {
 pub(crate) fn resolve_booklet(source: &BookletSource<'_>, packet: &Packet) -> Booklet {
     let BookletSource { site, plan, sessions, strings, .. } = *source;
     let lang = packet.lang.as_str();
-    let items = history(site, sessions, lang);
+    let tools = toolkit(source, packet);
     let mut warning_signs = sessions.iter().rev().find_map(|(date, session)| {
         session.tasks.iter().find_map(|t| {
             let hw = &site.homework.get(t.homework.get_ref())?.value;
@@ -91,7 +106,12 @@ pub(crate) fn resolve_booklet(source: &BookletSource<'_>, packet: &Packet) -> Bo
     Booklet {
         token: packet.token.clone(),
         lang: packet.lang.clone(),
-        t: packet.t.clone(),
+        // The blank copies close without "we'll talk about it next session": therapy is over.
+        t: {
+            let mut t = packet.t.clone();
+            t.insert("how-did-it-go".into(), strings.get("how-did-it-go-alone", lang));
+            t
+        },
         patient: packet.patient.clone(),
         therapist: packet.therapist.clone(),
         clinic: packet.clinic.clone(),
@@ -100,10 +120,47 @@ pub(crate) fn resolve_booklet(source: &BookletSource<'_>, packet: &Packet) -> Bo
         large_print: packet.large_print,
         date: packet.date.clone(),
         first,
-        items,
+        tools,
         warning_signs,
         charts: course_charts(source, packet),
     }
+}
+
+/// Every task of the course, in the order first given, as the toolkit keeps it.
+fn toolkit(source: &BookletSource<'_>, packet: &Packet) -> Vec<Tool> {
+    let BookletSource { site, plan, sessions, strings, .. } = *source;
+    let lang = packet.lang.as_str();
+    let log = history_log(site, sessions);
+    let days: Vec<NaiveDate> = sessions.last().map(|(d, _)| *d).into_iter().collect();
+    let context = task::TaskContext { lang, strings, days: &days, plan, history: &[], previous: &[] };
+    log.items(lang)
+        .into_iter()
+        .zip(log.latest())
+        .map(|(item, (homework, given))| {
+            let dates = if item.first.iso == item.last.iso {
+                item.first.long.clone()
+            } else {
+                strings
+                    .get("booklet-course", lang)
+                    .replace("{first}", &item.first.long)
+                    .replace("{last}", &item.last.long)
+            };
+            let level = match (item.levels, plan.perfectionism) {
+                (0 | 1, _) => String::new(),
+                (_, true) => format!(" · {}", strings.get("booklet-level-n", lang)),
+                (_, false) => format!(" · {}", strings.get("booklet-level", lang)),
+            };
+            let worked = format!("{dates}{level}")
+                .replace("{n}", &item.level.to_string())
+                .replace("{total}", &item.levels.to_string());
+            Tool {
+                worked,
+                how: task::toolkit_of(given, homework, lang),
+                sheet: homework.kind.is_technique().then(|| task::blank_copy(given, homework, &context)),
+                item,
+            }
+        })
+        .collect()
 }
 
 /// Adds what the patient wrote online in their warning-signs sheets (every session that gave it,

@@ -518,6 +518,7 @@ mod tests {
             questions: None,
             level_label: None,
             likely: true,
+            blank: false,
         }
     }
 

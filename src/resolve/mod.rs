@@ -324,14 +324,14 @@ fn helplines(clinic: &crate::model::Clinic, lang: &str) -> Vec<HelplineView> {
     lines.chain(own).collect()
 }
 
-/// Every task given in `sessions`, once each, in the order first given (with its latest level),
-/// leaving out the review itself.
-pub(crate) fn history(site: &Site, sessions: &[(NaiveDate, &Session)], lang: &str) -> Vec<HistoryItem> {
+/// Every task given in `sessions`, once each, in the order first given (with its latest
+/// assignment), leaving out the review itself.
+pub(crate) fn history_log<'a>(site: &'a Site, sessions: &[(NaiveDate, &'a Session)]) -> HistoryLog<'a> {
     let mut given = HistoryLog::default();
     for (day, session) in sessions {
         given.add(site, *day, session);
     }
-    given.items(lang)
+    given
 }
 
 /// Whether a session gives the review of all homework (the one sheet that shows the history).
@@ -376,6 +376,11 @@ impl<'a> HistoryLog<'a> {
                 }
             }
         }
+    }
+
+    /// The tasks so far with their latest assignment, in the order of [`HistoryLog::items`].
+    pub(crate) fn latest(&self) -> impl Iterator<Item = (&'a Homework, &'a Task)> + '_ {
+        self.given.iter().map(|g| (&g.homework.value, g.task))
     }
 
     /// The tasks so far in `lang`, each with its latest level and purpose.

@@ -151,10 +151,12 @@ pub struct HistoryCell {
 /// A line of the plan's `[private]` table.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyValue {
-    /// The key.
+    /// The key as written in the plan.
     pub key: String,
-    /// The value, as text.
-    pub value: String,
+    /// What the copy calls it, in the private pages' language.
+    pub label: String,
+    /// The value: one item, or a list's items.
+    pub items: Vec<String>,
 }
 
 /// One patient in the private index.
@@ -260,7 +262,7 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
         has_previous: previous.is_some(),
         assigned,
         history: history_table(cx, (cx.at + 1).saturating_sub(HISTORY_SESSIONS), cx.at + 1),
-        private: private_notes(&cx.plan.value.private),
+        private: private_notes(&cx.plan.value.private, cx.strings, cx.lang),
         answers: online_answers(cx, packet),
         previous_answers: None,
     }
@@ -408,26 +410,47 @@ impl<'a> Progress<'a> {
     }
 }
 
-fn private_notes(table: &toml::Table) -> Vec<KeyValue> {
-    table
-        .iter()
+/// The plan's `[private]` notes as the therapist reads them: the usual keys under their label in
+/// the private pages' language ("reason" → "Motivo de consulta"), any other key in words
+/// ("next_steps" → "Next steps"); a list as its items.
+fn private_notes(table: &toml::Table, strings: &Strings, lang: &str) -> Vec<KeyValue> {
+    let text = |value: &toml::Value| value.as_str().map_or_else(|| value.to_string(), str::to_string);
+    // The usual keys first, in the order a case is read; then the others by name.
+    const USUAL: [&str; 4] = ["reason", "goals", "diagnosis", "notes"];
+    let mut keys: Vec<_> = table.iter().collect();
+    keys.sort_by_key(|(key, _)| USUAL.iter().position(|u| u == key).unwrap_or(USUAL.len()));
+    keys.into_iter()
         .map(|(key, value)| {
-            let value = match value {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Array(items) => items
-                    .iter()
-                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
+            let known = format!("private-{key}");
+            let label = match strings.get(&known, lang) {
+                label if label != known => label,
+                _ => key_in_words(key),
             };
-            KeyValue { key: key.clone(), value }
+            let items = match value {
+                toml::Value::Array(items) => items.iter().map(text).collect(),
+                other => vec![text(other)],
+            };
+            KeyValue { key: key.clone(), label, items }
         })
         .collect()
 }
 
+/// A key as words: `next_steps` → "Next steps".
+fn key_in_words(key: &str) -> String {
+    let words = key.replace(['_', '-'], " ");
+    let mut chars = words.trim().chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_private_key_reads_as_words() {
+        assert_eq!(super::key_in_words("next_steps"), "Next steps");
+        assert_eq!(super::key_in_words("medicación-actual"), "Medicación actual");
+        assert_eq!(super::key_in_words("_"), "");
+    }
+
     use super::*;
     use crate::model::Plan;
 

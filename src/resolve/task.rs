@@ -46,8 +46,8 @@ pub struct TaskView {
     pub blocks: Vec<RowBlock>,
     /// The worked example row, one cell per column (`None`: left blank), when this level shows one.
     pub example: Option<Vec<Option<Rich>>>,
-    /// The params the plan passed (or their defaults), in name order. A list, not a map: layouts
-    /// iterate it, and a map's order would change from build to build.
+    /// The params the plan passed (or their defaults), in the order the template declares them. A
+    /// list, not a map: layouts iterate it, and a map's order would change from build to build.
     pub params: Vec<ParamView>,
     /// Every day from the session to the day before the next one.
     pub days: Vec<DateView>,
@@ -71,6 +71,8 @@ pub struct TaskView {
     /// Whether the sheet asks "How likely am I to do this?" (a self-designed task asks it among
     /// its own questions).
     pub likely: bool,
+    /// An undated blank copy for the end-of-therapy booklet: no dates, no note, nothing agreed.
+    pub blank: bool,
 }
 
 /// One column of a sheet (or one section of a plan-like sheet).
@@ -139,6 +141,7 @@ pub struct HistoryItem {
 }
 
 /// What every task of one packet shares.
+#[derive(Clone, Copy)]
 pub(crate) struct TaskContext<'a> {
     /// The packet's language.
     pub lang: &'a str,
@@ -206,9 +209,11 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
     };
     let example = worked_example(homework, level, level_index, cx.plan)
         .map(|cells| cells.into_iter().map(|c| c.map(&rich)).collect());
-    let param_views = homework
-        .params
-        .iter()
+    // In the order the template declares them (the book before its author), not by name.
+    let mut declared: Vec<_> = homework.params.iter().collect();
+    declared.sort_by_key(|(_, param)| param.kind.span().start);
+    let param_views = declared
+        .into_iter()
         .filter_map(|(name, param)| {
             let value = values.get(name)?;
             let items = given.get(name).map_or_else(|| vec![value.clone()], Value::items);
@@ -247,13 +252,53 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
         questions: level.questions.as_ref().map(rich),
         level_label: level_label(*task.level.get_ref(), homework.levels.get_ref().len(), cx),
         likely: homework.kind != crate::model::Kind::SelfDesigned,
+        blank: false,
     }
+}
+
+/// An undated blank copy of a task's sheet, to reuse after therapy (the booklet's toolkit): a
+/// week of rows whose day cells are left for the patient to date, the same level, params and
+/// example, without the personal note, the items agreed in session or an end date.
+pub(crate) fn blank_copy(task: &Task, homework: &Homework, cx: &TaskContext<'_>) -> TaskView {
+    let week: Vec<NaiveDate> = cx.days.first().map(|d| d.iter_days().take(7).collect()).unwrap_or_default();
+    let mut view = resolve_task(task, homework, &TaskContext { days: &week, ..*cx });
+    // A day cell shows where the date goes, as a time cell shows "__ : __".
+    let undated =
+        || DateView { iso: String::new(), long: String::new(), heading: String::new(), short: "__ / __".into() };
+    for block in &mut view.blocks {
+        block.date = block.date.as_ref().map(|_| undated());
+    }
+    view.days = view.days.iter().map(|_| undated()).collect();
+    for column in &mut view.columns {
+        column.prefill.clear();
+    }
+    for param in view.params.iter_mut().filter(|p| !p.shown) {
+        param.items.clear();
+    }
+    let level = &homework.levels.get_ref()[usize::try_from(view.level - 1).unwrap_or(0)];
+    let frequency = level.frequency.as_ref().map_or(homework.frequency, |f| *f.get_ref());
+    view.when = when_line(homework, frequency, &TaskContext { days: &[], ..*cx });
+    view.note = None;
+    view.repeat = false;
+    view.blank = true;
+    view
 }
 
 /// A task's purpose with the plan's params filled in (for the review and the booklet).
 pub(crate) fn purpose_of(task: &Task, homework: &Homework, lang: &str) -> Rich {
+    filled(task, homework, &homework.purpose, lang)
+}
+
+/// How to keep using a task after therapy (the booklet's toolkit), its params filled in: the
+/// template's `toolkit`, or its instructions when it has none.
+pub(crate) fn toolkit_of(task: &Task, homework: &Homework, lang: &str) -> Rich {
+    filled(task, homework, homework.toolkit.as_ref().unwrap_or(&homework.instructions), lang)
+}
+
+/// One of a template's texts in `lang`, with the task's params filled in.
+fn filled(task: &Task, homework: &Homework, text: &Localized, lang: &str) -> Rich {
     let values = params::values_for(homework, &given_params(task, homework), lang);
-    Rich::new(&params::fill_markdown(&localized(&homework.purpose, lang), &values))
+    Rich::new(&params::fill_markdown(&localized(text, lang), &values))
 }
 
 /// The plan's param values, typed (validation reported any that do not fit).
@@ -321,6 +366,8 @@ fn when_line(homework: &Homework, frequency: Frequency, cx: &TaskContext<'_>) ->
     let minutes = strings.get("minutes-short", lang).replace("{n}", &homework.minutes.to_string());
     let how_often = match &homework.frequency_label {
         Some(label) if frequency == homework.frequency => localized(label, lang),
+        // With no days (a blank copy, after therapy), no session follows: just "once".
+        _ if cx.days.is_empty() && frequency == Frequency::Once => strings.get("frequency-once-alone", lang),
         _ => strings.get(&format!("frequency-{}", frequency.key()), lang),
     };
     let until = cx.days.last().map(|d| strings.get("until", lang).replace("{date}", &i18n::weekday_date(*d, lang)));

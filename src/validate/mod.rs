@@ -137,6 +137,9 @@ fn check_homework(
     if let Some(label) = &value.frequency_label {
         texts.check(label, "frequency_label", diags);
     }
+    if let Some(toolkit) = &value.toolkit {
+        texts.check(toolkit, "toolkit", diags);
+    }
     if value.minutes == 0 {
         diags.push(
             Diagnostic::error(Some(&src.path), "`minutes` is 0")
@@ -274,7 +277,7 @@ fn check_placeholders(hw: &Loaded<Homework>, diags: &mut Diagnostics) {
         let examples = [&field.example, &field.example_messy, &field.example_young, &field.example_messy_young];
         localized.extend([&field.hint].into_iter().chain(examples).flatten());
     }
-    localized.extend(value.frequency_label.iter());
+    localized.extend(value.frequency_label.iter().chain(&value.toolkit));
     localized.extend(value.levels.get_ref().iter().flat_map(|l| [&l.intro, &l.questions]).flatten());
     let mut reported = BTreeSet::new();
     for text in localized {
