@@ -67,6 +67,8 @@ pub struct Diagnostic {
     pub file: Option<PathBuf>,
     /// What to do about it.
     pub help: Option<String>,
+    /// How it came about, one line each (a layout's call-site trace), printed after the snippet.
+    pub notes: Vec<String>,
 }
 
 impl Diagnostic {
@@ -78,6 +80,7 @@ impl Diagnostic {
             location: Some(Box::new(Location::new(file, text, span))),
             file: Some(file.to_path_buf()),
             help: None,
+            notes: Vec::new(),
         }
     }
 
@@ -89,6 +92,7 @@ impl Diagnostic {
             location: None,
             file: file.map(Path::to_path_buf),
             help: None,
+            notes: Vec::new(),
         }
     }
 
@@ -101,6 +105,12 @@ impl Diagnostic {
     /// Adds the "what to do" line.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a line on how the problem came about.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
         self
     }
 }
@@ -144,17 +154,26 @@ impl fmt::Display for Diagnostic {
                 }
                 writeln!(f, "{num} | {code}")?;
                 writeln!(f, "{pad} | {before}{}", "^".repeat(carets.max(1)))?;
+                for note in &self.notes {
+                    writeln!(f, "{pad} = note: {}", Visible(note))?;
+                }
                 if let Some(help) = help {
                     writeln!(f, "{pad} = help: {help}")?;
                 }
             }
             (None, Some(file)) => {
                 writeln!(f, " --> {}", Visible(&file.to_string_lossy()))?;
+                for note in &self.notes {
+                    writeln!(f, "  = note: {}", Visible(note))?;
+                }
                 if let Some(help) = help {
                     writeln!(f, "  = help: {help}")?;
                 }
             }
             (None, None) => {
+                for note in &self.notes {
+                    writeln!(f, "  = note: {}", Visible(note))?;
+                }
                 if let Some(help) = help {
                     writeln!(f, "  = help: {help}")?;
                 }

@@ -26,7 +26,14 @@
 //! answered `503` and closed), a request line of 8 KiB (`414`), 16 KiB and 100 lines of headers
 //! (`431`), all read within 10 s, and never more than those limits in memory. Pages get the reload
 //! script injected when served; files on disk are never changed.
+//!
+//! Why not tiny_http (the usual maintained choice, and typst-kit's): it reads a request's headers
+//! with no limit at all (tiny-http/tiny-http#56, open since 2015; the PR adding one, #232, is
+//! unmerged), so any local process could make the preview hold gigabytes, and it offers no way to
+//! refuse a connection over a bound before reading it. The pieces that are only bookkeeping come
+//! from maintained crates: MIME types from `mime_guess`, `%XX` decoding from `percent-encoding`.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -377,13 +384,13 @@ enum Reply {
 struct Response {
     status: &'static str,
     /// Headers besides `Content-Length` and those every response has.
-    headers: Vec<(&'static str, &'static str)>,
+    headers: Vec<(&'static str, Cow<'static, str>)>,
     body: Vec<u8>,
 }
 
 impl Response {
-    fn new(status: &'static str, content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
-        Response { status, headers: vec![("Content-Type", content_type)], body: body.into() }
+    fn new(status: &'static str, content_type: impl Into<Cow<'static, str>>, body: impl Into<Vec<u8>>) -> Self {
+        Response { status, headers: vec![("Content-Type", content_type.into())], body: body.into() }
     }
 
     /// A refusal: the status line and no body at all.
@@ -418,7 +425,7 @@ fn answer(request: &Request, preview: &Path, port: u16) -> Reply {
     }
     if request.method != "GET" && request.method != "HEAD" {
         let mut response = Response::new("405 Method Not Allowed", "text/plain; charset=utf-8", "only GET and HEAD");
-        response.headers.push(("Allow", "GET, HEAD"));
+        response.headers.push(("Allow", "GET, HEAD".into()));
         return Reply::Full(response);
     }
     if !request.target.starts_with('/') {
@@ -426,7 +433,11 @@ fn answer(request: &Request, preview: &Path, port: u16) -> Reply {
     }
     let path = request.target.split(['?', '#']).next().unwrap_or("/");
     Reply::Full(match path {
-        "/" => Response { status: "302 Found", headers: vec![("Location", "/private/index.html")], body: Vec::new() },
+        "/" => Response {
+            status: "302 Found",
+            headers: vec![("Location", "/private/index.html".into())],
+            body: Vec::new(),
+        },
         "/__tarea/live.js" => Response::new("200 OK", "text/javascript; charset=utf-8", LIVE_JS),
         "/__tarea/events" => return Reply::Events,
         _ => match resolve_file(preview, path).and_then(|file| Some((std::fs::read(&file).ok()?, file))) {
@@ -519,43 +530,14 @@ fn resolve_file(out: &Path, url_path: &str) -> Option<PathBuf> {
 
 /// A URL path with its `%XX` escapes decoded; `None` when they are not valid UTF-8.
 pub fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(text).decode_utf8().ok().map(Cow::into_owned)
 }
 
-/// The `Content-Type` of a file tarea writes (or a site adds), by its extension.
-pub fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase().as_str() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "pdf" => "application/pdf",
-        "md" => "text/markdown; charset=utf-8",
-        "ics" => "text/calendar; charset=utf-8",
-        "ttf" => "font/ttf",
-        "otf" => "font/otf",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "svg" => "image/svg+xml",
-        "txt" => "text/plain; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
-        _ => "application/octet-stream",
-    }
+/// The `Content-Type` of a file tarea writes (or a site adds), by its extension (mime_guess's
+/// table); text types in UTF-8, which is all tarea writes.
+pub fn content_type(path: &Path) -> String {
+    let mime = mime_guess::from_path(path).first_raw().unwrap_or("application/octet-stream");
+    if mime.starts_with("text/") { format!("{mime}; charset=utf-8") } else { mime.to_string() }
 }
 
 /// Adds the reload script to a page as served (the published page forbids scripts with its

@@ -351,9 +351,14 @@ fn render_packet(work: &Work<'_>, cx: &PacketContext<'_>) -> Result<PacketFiles,
         done.files.push(OutputFile::new(dir.join("booklet.html"), cx.pages.booklet(booklet).map_err(one)?));
     }
     if let Some(pdf) = cx.pdf {
-        let mut documents = vec![("packet.pdf", pdf.packet(packet)?)];
+        // A layout error names the packet that led there, as the therapist knows it.
+        let which = |name: &str| {
+            let note = format!("while laying out {name} of {}'s session of {}", packet.patient, packet.date.iso);
+            move |ds: Vec<Diagnostic>| ds.into_iter().map(|d| d.note(note.clone())).collect::<Vec<_>>()
+        };
+        let mut documents = vec![("packet.pdf", pdf.packet(packet).map_err(which("packet.pdf"))?)];
         if let Some(booklet) = work.booklet {
-            documents.push(("booklet.pdf", pdf.booklet(booklet)?));
+            documents.push(("booklet.pdf", pdf.booklet(booklet).map_err(which("booklet.pdf"))?));
         }
         for (name, document) in documents {
             done.pages += document.pages;

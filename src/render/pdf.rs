@@ -19,7 +19,7 @@ use typst_kit::fonts::FontStore;
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Location};
 use crate::resolve::{Booklet, Packet};
 use crate::templates::Templates;
 
@@ -158,6 +158,18 @@ impl PdfRenderer {
                     Some(Diagnostic::error_at(origin, self.sources.get(&id)?.text(), range, message.clone()))
                 });
                 let mut d = located.unwrap_or_else(|| Diagnostic::error(None, message));
+                // Typst's call-site trace, innermost call first: which call in which layout led
+                // to the error (e.g. a site's `kinds/list.typ` calling `fill-table`).
+                for point in &item.trace {
+                    let Some(id) = point.span.id() else { continue };
+                    let (Some(origin), Some(source), Some(range)) =
+                        (self.origins.get(&id), self.sources.get(&id), world.range(point.span))
+                    else {
+                        continue;
+                    };
+                    let at = Location::new(origin, source.text(), range);
+                    d = d.note(format!("{} ({}:{})", point.v, at.file.display(), at.line));
+                }
                 let hints: Vec<&str> = item.hints.iter().map(|h| h.v.as_str()).collect();
                 d = d.help(if hints.is_empty() { "fix the Typst layout".to_string() } else { hints.join("; ") });
                 if item.severity == Severity::Warning { d.warning() } else { d }

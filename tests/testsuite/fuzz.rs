@@ -1,12 +1,12 @@
 //! Property tests for loading and validating: whatever a plan or template file holds, tarea
-//! answers with output or with diagnostics — it never panics. Bounded so `cargo test` stays quick;
-//! any input that once broke something is kept below as a regression case.
-
-mod common;
+//! answers with output or with diagnostics — it never panics. Bytes and mangled templates are
+//! loaded, validated and resolved (`tarea::validate`, no layout: what they test happens before
+//! it); text in a plan is also laid out (`tarea::check`), since it must reach Typst as data.
+//! Bounded so `cargo test` stays quick; any input that once broke something is kept below.
 
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 
 fn plan_with(name: &str, note: &str, focus: &[String]) -> String {
@@ -20,9 +20,17 @@ fn plan_with(name: &str, note: &str, focus: &[String]) -> String {
     )
 }
 
-/// Checks the site; the answer may be yes or no, but it must come.
+/// Checks the site, laid out; the answer may be yes or no, but it must come.
 fn answers(root: &Path) {
     match tarea::check(root) {
+        Ok(_) => {}
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+}
+
+/// Loads, validates and resolves the site; the answer may be yes or no, but it must come.
+fn validates(root: &Path) {
+    match tarea::validate(root) {
         Ok(_) => {}
         Err(e) => assert!(!e.to_string().is_empty()),
     }
@@ -42,7 +50,7 @@ proptest! {
     fn any_bytes_as_a_plan_are_reported_not_fatal(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
         let site = fixture("small");
         std::fs::write(site.path().join("library/plans/tom.toml"), &bytes).unwrap();
-        answers(site.path());
+        validates(site.path());
     }
 
     #[test]
@@ -52,7 +60,7 @@ proptest! {
         let text = std::fs::read_to_string(&path).unwrap();
         let at = text.char_indices().map(|(i, _)| i).nth(cut % text.chars().count()).unwrap_or(0);
         std::fs::write(&path, format!("{}{junk}{}", &text[..at], &text[at..])).unwrap();
-        answers(site.path());
+        validates(site.path());
     }
 }
 
@@ -65,4 +73,15 @@ fn regressions() {
     build(site.path()).unwrap();
     let dir = packet_for(site.path(), "Tom", "2026-11-27");
     assert_eq!(texts(&html(&dir.join("reading.html")), ".note p"), ["<b>hola</b>"]);
+}
+
+/// `validate` finds the input problems `check` finds (so the properties above test something),
+/// and passes a good site.
+#[test]
+fn validate_reports_a_broken_plan_by_file() {
+    let site = fixture("small");
+    assert!(tarea::validate(site.path()).is_ok());
+    std::fs::write(site.path().join("library/plans/tom.toml"), "name = 1\n").unwrap();
+    let error = format!("{:#}", tarea::validate(site.path()).unwrap_err());
+    assert!(error.contains("tom.toml"), "{error}");
 }

@@ -7,11 +7,9 @@
 //! daily rows folds to today's day on a phone and prints whole; text fields keep 160 px at the
 //! thought record's highest level; the therapist copy fits a phone; a printed table fits its page.
 
-mod common;
-
-use common::browser::{Browser, Page};
-use common::form_site::{Site, field};
-use common::{build, html, sel};
+use crate::common::browser::{Browser, Page};
+use crate::common::form_site::{Site, field};
+use crate::common::{build, html, sel};
 use serde_json::{Value, json};
 use tarea::answers::AnswerFile;
 
@@ -154,7 +152,7 @@ fn without_javascript_the_page_is_a_blank_sheet_to_print() {
 fn a_password_protected_packet_is_a_form_too_once_opened() {
     let Some(browser) = Browser::start_or_skip("browser_form") else { return };
     let site = Site::build(|root| {
-        common::set_in_plan(root, "elisa.toml", "name = \"Elisa\"", "password = \"pizarra verde 42\"")
+        crate::common::set_in_plan(root, "elisa.toml", "name = \"Elisa\"", "password = \"pizarra verde 42\"")
     });
     let t = &site.target;
     assert_eq!(t.patient_id, "elisa", "the first daily table is expected in Elisa's packets");
@@ -279,7 +277,7 @@ fn layout_site() -> Site {
         let text =
             text.replacen("homework = \"thought-record\"\nlevel = 5", "homework = \"thought-record\"\nlevel = 6", 1);
         std::fs::write(&plan, text).unwrap();
-        common::set_in_plan(root, "jordi.toml", "therapist = \"Núria\"", "large_print = true");
+        crate::common::set_in_plan(root, "jordi.toml", "therapist = \"Núria\"", "large_print = true");
     })
 }
 

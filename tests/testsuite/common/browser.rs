@@ -895,7 +895,7 @@ fn serve(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
         return not_found(&mut stream);
     }
     let body = std::fs::read(&file)?;
-    let mut headers = vec![("Content-Type".to_string(), content_type(&file).to_string())];
+    let mut headers = vec![("Content-Type".to_string(), content_type(&file))];
     // The nearest `_headers` above the file, as a host serving that folder would apply it.
     let mut dir = file.parent();
     while let Some(d) = dir.filter(|d| d.starts_with(root)) {

@@ -4,8 +4,6 @@
 //! patient's language; and the next session on its date. What is expected is worked out here from
 //! the plan and homework TOML files, independently of tarea's own resolution.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufReader;
 use std::path::Path;
@@ -14,7 +12,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use ical::parser::ical::component::{IcalCalendar, IcalEvent};
 use ical::property::Property;
 
-use common::*;
+use crate::common::*;
 
 /// One event as the calendar should hold it.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]

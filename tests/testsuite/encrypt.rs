@@ -2,9 +2,7 @@
 //! password (and only it) opens every page and file, through the same PBKDF2-SHA256 + AES-256-GCM
 //! steps the page's script runs with WebCrypto.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use tarea::seal::{Sealed, open};
 
 const NAME: &str = "Tomasina Quixote";

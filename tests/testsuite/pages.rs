@@ -5,12 +5,10 @@
 //! the closing question, no sheet opening without rows to write in, no table page with a single row,
 //! no text overprinting other text or crossing the margins, and each sheet within its page budget.
 
-mod common;
-
 use std::fmt::Write as _;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use tarea::render::audit::{Audit, audit};
 use tarea::render::pdf::PdfRenderer;
 use tarea::templates::Templates;
@@ -84,7 +82,7 @@ fn all_levels_site(paper: &str) -> tempfile::TempDir {
             std::fs::write(root.join(format!("library/plans/{lang}-{variant}.toml")), plan).unwrap();
         }
     }
-    // A copy to build and look at: TAREA_AUDIT_SITE=/tmp/all cargo test --test pages
+    // A copy to build and look at: TAREA_AUDIT_SITE=/tmp/all cargo test --test testsuite pages::
     if let Ok(keep) = std::env::var("TAREA_AUDIT_SITE") {
         copy_dir(&root.join("library"), &Path::new(&keep).join(paper).join("library"));
     }
@@ -120,7 +118,7 @@ fn report(name: &str, audits: &[(String, Audit)]) -> Vec<String> {
     let faults: Vec<String> =
         audits.iter().flat_map(|(packet, a)| a.faults.iter().map(move |f| format!("{packet} {f}"))).collect();
     let count = |what: &str| faults.iter().filter(|f| f.contains(what)).count();
-    // Every fault, for whoever works on the layouts: TAREA_AUDIT_LOG=/tmp/faults.txt cargo test --test pages
+    // Every fault, for whoever works on the layouts: TAREA_AUDIT_LOG=/tmp/faults.txt cargo test --test testsuite pages::
     if let Ok(log) = std::env::var("TAREA_AUDIT_LOG") {
         let mut lines: String = faults.iter().map(|f| format!("{name}: {f}\n")).collect();
         for (packet, a) in audits {

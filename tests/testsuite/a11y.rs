@@ -11,14 +11,12 @@
 //! Needs Chromium and axe-core (see `tests/common/browser.rs`): without them these tests skip,
 //! unless `TAREA_BROWSER_TESTS=require` (as in `.ci/run`).
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use common::browser::{Browser, Page, Server, axe_or_skip};
-use common::*;
+use crate::common::browser::{Browser, Page, Server, axe_or_skip};
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// The axe-core tags of WCAG 2.2 level AA (which includes the earlier versions and level A).

@@ -1,12 +1,10 @@
 //! The shipped catalogue: every level of every homework template renders in both paper sizes and
 //! all three languages without a single Typst warning, with the level's columns on the page.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 const LANGUAGES: [&str; 3] = ["es", "en", "ca"];
 

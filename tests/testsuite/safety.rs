@@ -3,13 +3,11 @@
 //! against the site's own files, one build at a time, and nothing published that no page loads.
 //! Each test here fails without the behaviour it names (docs/publishing.md lists them).
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 use tarea::seal::{Sealed, open};
 
 fn tarea() -> Command {

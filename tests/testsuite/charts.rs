@@ -7,13 +7,11 @@
 //! those of the fixed secret below, which every test here writes into the site before building.
 //! The emotions fixture gets its answers imported by the test itself.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::common::*;
 use chrono::{Duration, NaiveDate};
-use common::*;
 use tarea::answers::AnswerFile;
 
 /// The site secret the fixture's answer files were made with (see `src/token.rs`).

@@ -1,9 +1,7 @@
 //! Patient data is data, never code: a hostile name and note show up literally in the HTML, the
 //! Markdown and the PDF, with no script, link, markup or layout effect.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const EVIL: &str = "#set page(width: 1cm) <script>alert(1)</script> $x$ *b* [l](javascript:alert(1))";
 

@@ -2,12 +2,10 @@
 //! `answers::fields` says, and the answers a patient downloads come back to the private side only
 //! when they fit their packet.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use common::{build, html, pdf_pages, repo, sel, site_from};
+use crate::common::{build, html, pdf_pages, repo, sel, site_from};
 use scraper::ElementRef;
 use tarea::answers::{self, AnswerFile};
 
@@ -211,7 +209,7 @@ fn import_refuses_files_that_do_not_fit_and_writes_nothing() {
     std::fs::write(dir.join("5-broken.json"), "{\n  \"format\": \"tarea-answers\",\n  \"version\": 1,\n  oops\n}\n")
         .unwrap();
 
-    let before = common::snapshot(&root.join("library"));
+    let before = crate::common::snapshot(&root.join("library"));
     let err = tarea::import_answers(root, &[dir.to_path_buf()]).unwrap_err();
     let shown = format!("{err:#}");
     // A field the packet no longer has is no reason to refuse a file (see the next test).
@@ -220,7 +218,7 @@ fn import_refuses_files_that_do_not_fit_and_writes_nothing() {
     assert!(shown.contains("from 0 to 10"), "{shown}");
     assert!(shown.contains("4-foreign.json") && shown.contains("does not have"), "{shown}");
     assert!(shown.contains("5-broken.json:4:3"), "{shown}");
-    assert!(common::snapshot(&root.join("library")) == before, "a failed import changed the library");
+    assert!(crate::common::snapshot(&root.join("library")) == before, "a failed import changed the library");
 }
 
 #[test]
@@ -402,14 +400,14 @@ fn an_import_that_fails_half_way_records_nothing() {
         paths.push(path);
     }
     let answers_dir = root.join("library/answers");
-    let before = common::snapshot(&answers_dir);
+    let before = crate::common::snapshot(&answers_dir);
     // With two files, operations 1 and 2 write the temporary files and 3 and 4 rename them into
     // place: 2 fails the second file's write, 4 its rename after the first file was replaced.
     for fault in [2, 1, 3, 4] {
         let output = import_command(root, &paths, Some(fault));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "fault {fault}: the import succeeded");
-        assert!(common::snapshot(&answers_dir) == before, "fault {fault}: a failed import changed the answers");
+        assert!(crate::common::snapshot(&answers_dir) == before, "fault {fault}: a failed import changed the answers");
         assert!(!kept_path(&created.1).parent().unwrap().exists(), "fault {fault}: a folder was left behind");
         let temporaries: Vec<_> = walkdir::WalkDir::new(root.join("library"))
             .into_iter()
@@ -423,7 +421,7 @@ fn an_import_that_fails_half_way_records_nothing() {
     // Without the fault the same import writes both files.
     let output = import_command(root, &paths, None);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let after = common::snapshot(&answers_dir);
+    let after = crate::common::snapshot(&answers_dir);
     for (_, link) in [replaced, created] {
         let path = kept_path(link).strip_prefix(&answers_dir).unwrap().to_path_buf();
         let was = before.iter().find(|(p, _)| *p == path);

@@ -3,9 +3,7 @@
 //! warning-signs plan, and each template's own words for how often. Checked on the resolved
 //! packets (the view models every output is drawn from) and on the built HTML, Markdown and PDF.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use tarea::resolve::Packet;
 
 /// A copy of the shipped library whose only plan is `plan` (a TOML text), as `library/plans/p.toml`.

@@ -2,9 +2,7 @@
 //! the plan asked for — their name, the localised title and dates, the columns of the requested
 //! level and one dated block per day until the next session.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn spanish_packet_has_the_level_columns_and_one_block_per_day() {

@@ -2,12 +2,10 @@
 //! then read back by a real QR decoder (`rqrr`), it must lead to that packet's address — the one
 //! the therapist sends, as listed in the private index.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// Page 1 of `pdf` as a greyscale image at 150 dpi (a modest scan of a printed sheet).
 fn first_page(pdf: &Path) -> image::GrayImage {

@@ -2,12 +2,10 @@
 //! proposed levels (up, stay, down), the end-of-therapy booklet, the private index — and no
 //! therapist-only text anywhere under `out/public/`.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 const MARKER: &str = "SECRETO-7f3a";
 

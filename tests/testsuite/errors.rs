@@ -1,12 +1,10 @@
 //! Broken input: the binary exits non-zero, names every problem with its file, line and column,
 //! and leaves the previous `out/` exactly as it was.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// Runs `tarea build` in `root`; returns (success, stderr).
 fn run_build(root: &Path) -> (bool, String) {

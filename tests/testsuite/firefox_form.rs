@@ -4,11 +4,9 @@
 //! printed sheet; a number out of range is not kept, and Clear forgets everything. On a phone's
 //! width the sheet folds to one day, labels its cells and keeps each scale on one line.
 
-mod common;
-
-use common::firefox::Firefox;
-use common::form_site::{Site, field};
-use common::{normalise, set_in_plan};
+use crate::common::firefox::Firefox;
+use crate::common::form_site::{Site, field};
+use crate::common::{normalise, set_in_plan};
 use serde_json::{Value, json};
 use tarea::answers::AnswerFile;
 

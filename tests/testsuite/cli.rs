@@ -1,14 +1,12 @@
 //! The therapist's tool, driven as a therapist would: the installed binary in a fresh folder.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 fn tarea(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tarea")).args(args).current_dir(dir).output().unwrap()
@@ -133,6 +131,19 @@ fn check_reports_three_different_mistakes_with_file_and_line() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(stderr.contains("unknown variable: rgbb") && stderr.contains("--> templates/typst/sheet.typ:"), "{stderr}");
+
+    // An error inside a layout function says which calls led there, with their lines.
+    let broken = sheet.replacen("metadata(\"tarea-close\")", "metadata(\"tarea-close\" + 1)", 1);
+    assert_ne!(broken, sheet, "the closing question's mark is where this test breaks the layout");
+    std::fs::write(dir.join("templates/typst/sheet.typ"), broken).unwrap();
+    let output = tarea(dir, &["check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot add string and integer"), "{stderr}");
+    assert!(
+        stderr.contains("= note: while calling `close` (templates/typst/sheet.typ:")
+            && stderr.contains("= note: while laying out packet.pdf of "),
+        "{stderr}"
+    );
 }
 
 #[test]

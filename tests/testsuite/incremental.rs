@@ -1,13 +1,11 @@
 //! Incremental builds: after an edit exactly the affected packets change, and a rebuild with
 //! nothing new leaves every file's bytes and modification time as they were.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use common::*;
+use crate::common::*;
 
 /// Every file under `out/` with its bytes and modification time.
 fn state(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
@@ -55,17 +53,23 @@ fn edit(path: &Path, from: &str, to: &str) {
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
-fn pause() {
-    // Modification times must be able to differ.
-    std::thread::sleep(std::time::Duration::from_millis(30));
+/// [`state`], after moving every output file's modification time back to 2001: a file the next
+/// build rewrites gets today's time, so no sleep is needed for the times to differ.
+fn backdated_state(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+    let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    for entry in walkdir::WalkDir::new(root.join("out")).into_iter().map(|e| e.unwrap()) {
+        if entry.file_type().is_file() {
+            std::fs::File::options().write(true).open(entry.path()).unwrap().set_modified(old).unwrap();
+        }
+    }
+    state(root)
 }
 
 #[test]
 fn a_rebuild_with_nothing_new_writes_nothing() {
     let site = fixture("small");
     build(site.path()).unwrap();
-    let before = state(site.path());
-    pause();
+    let before = backdated_state(site.path());
     let report = build(site.path()).unwrap();
     assert_eq!((report.rendered, report.files, report.pages), (0, 0, 0));
     assert!(state(site.path()) == before, "bytes or modification times changed");
@@ -76,8 +80,7 @@ fn editing_a_homework_template_changes_exactly_the_packets_that_use_it() {
     let site = fixture("small");
     let root = site.path();
     build(root).unwrap();
-    let before = state(root);
-    pause();
+    let before = backdated_state(root);
     edit(&root.join("library/homework/reading.toml"), "Leer con calma.", "Leer despacio.");
     let report = build(root).unwrap();
     // The Spanish text changed: Elisa's two packets with the reading guide; Marta reads it in Catalan.
@@ -94,8 +97,7 @@ fn editing_a_plan_changes_only_that_plans_packets() {
     let site = fixture("small");
     let root = site.path();
     build(root).unwrap();
-    let before = state(root);
-    pause();
+    let before = backdated_state(root);
     edit(&root.join("library/plans/elisa.toml"), "en el instituto.", "en el instituto y en casa.");
     build(root).unwrap();
     assert_eq!(changed_packets(&before, &state(root)), [token(root, "Elisa", "2026-11-26")]);
@@ -106,8 +108,7 @@ fn editing_a_layout_changes_every_pdf_and_nothing_else() {
     let site = fixture("small");
     let root = site.path();
     build(root).unwrap();
-    let before = state(root);
-    pause();
+    let before = backdated_state(root);
     std::fs::create_dir_all(root.join("templates/typst")).unwrap();
     let sheet = std::fs::read_to_string(repo().join("templates/typst/sheet.typ")).unwrap();
     std::fs::write(root.join("templates/typst/sheet.typ"), sheet.replacen("#1f6f5c", "#5c1f6f", 1)).unwrap();

@@ -1,11 +1,9 @@
 //! A table of hostile inputs: each gives a clear error or a literal rendering — never a crash, a
 //! script, or a file outside `out/`.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 /// What a hostile input must lead to.
 enum Expect {
