@@ -10,7 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::resolve::{Packet, TaskView};
+use crate::model::{FieldType, Kind};
+use crate::resolve::{Packet, SheetLayout, TaskView};
 
 pub use crate::model::{AnswerFile, FORMAT, VERSION};
 
@@ -22,8 +23,8 @@ pub const MAX_ANSWER: usize = 3000;
 pub struct Field {
     /// Its key.
     pub key: String,
-    /// `text`, `scale`, `percent`, `check`, `date` or `time`.
-    pub kind: &'static str,
+    /// What it records.
+    pub kind: FieldType,
     /// A scale's lowest value.
     pub min: i64,
     /// A scale's highest value.
@@ -52,12 +53,12 @@ pub fn fields(packet: &Packet) -> Vec<Field> {
 
 /// The fields of one task's page.
 pub fn fields_of(task: &TaskView) -> Vec<Field> {
-    let field = |key: String, kind: &'static str, min: i64, max: i64| Field { key, kind, min, max };
+    let field = |key: String, kind: FieldType, min: i64, max: i64| Field { key, kind, min, max };
     let mut out = Vec::new();
     if task.likely {
-        out.push(field(format!("{}/likely", task.id), "percent", 0, 100));
+        out.push(field(format!("{}/likely", task.id), FieldType::Percent, 0, 100));
     }
-    if task.layout == "table" {
+    if task.layout == SheetLayout::Table {
         let rows: usize = task.blocks.iter().map(|b| b.rows as usize).sum();
         for row in 0..rows {
             for c in &task.columns {
@@ -73,10 +74,10 @@ pub fn fields_of(task: &TaskView) -> Vec<Field> {
             }
         }
     }
-    if task.kind == "self-designed" {
-        out.extend(task.days.iter().map(|d| field(day_key(&task.id, &d.iso), "check", 0, 1)));
+    if task.kind == Kind::SelfDesigned {
+        out.extend(task.days.iter().map(|d| field(day_key(&task.id, &d.iso), FieldType::Check, 0, 1)));
     }
-    out.push(field(format!("{}/reflection", task.id), "text", 0, 0));
+    out.push(field(format!("{}/reflection", task.id), FieldType::Text, 0, 0));
     out
 }
 
@@ -93,14 +94,14 @@ pub fn check_value(field: &Field, value: &str) -> Result<(), String> {
         _ => Err(format!("should be a whole number from {min} to {max}, not \"{}\"", short(value))),
     };
     match field.kind {
-        "scale" | "percent" => number(field.min, field.max),
-        "check" if value == "true" || value == "false" => Ok(()),
-        "check" => Err(format!("should be true or false, not \"{}\"", short(value))),
-        "date" if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() => Ok(()),
-        "date" => Err(format!("should be a date like 2026-11-27, not \"{}\"", short(value))),
-        "time" if chrono::NaiveTime::parse_from_str(value, "%H:%M").is_ok() => Ok(()),
-        "time" => Err(format!("should be a time like 20:30, not \"{}\"", short(value))),
-        _ => Ok(()),
+        FieldType::Scale | FieldType::Percent => number(field.min, field.max),
+        FieldType::Check if value == "true" || value == "false" => Ok(()),
+        FieldType::Check => Err(format!("should be true or false, not \"{}\"", short(value))),
+        FieldType::Date if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() => Ok(()),
+        FieldType::Date => Err(format!("should be a date like 2026-11-27, not \"{}\"", short(value))),
+        FieldType::Time if chrono::NaiveTime::parse_from_str(value, "%H:%M").is_ok() => Ok(()),
+        FieldType::Time => Err(format!("should be a time like 20:30, not \"{}\"", short(value))),
+        FieldType::Text => Ok(()),
     }
 }
 
@@ -159,7 +160,8 @@ fn short(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn field(kind: &'static str) -> Field {
+    fn field(kind: &str) -> Field {
+        let kind = serde_json::from_value(serde_json::Value::from(kind)).unwrap();
         Field { key: "k".into(), kind, min: 0, max: 10 }
     }
 

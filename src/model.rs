@@ -72,7 +72,7 @@ impl Paper {
 }
 
 /// What sort of sheet a homework template is; its layout is chosen from it.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// A thought record, graded from 3 to 7 columns.
@@ -137,7 +137,7 @@ impl Kind {
 }
 
 /// How often a task is done between two sessions.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Frequency {
     /// Every day: the sheet has one dated block per day until the next session.
@@ -236,7 +236,7 @@ pub struct Param {
 }
 
 /// What a field records, which decides how its cell is drawn.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum FieldType {
     /// Free text: a wide cell to write in.

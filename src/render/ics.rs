@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 
+use crate::model::Frequency;
 use crate::resolve::Packet;
 
 /// The calendar text for a packet (CRLF line ends, lines folded at 75 octets).
@@ -17,7 +18,7 @@ pub fn packet_calendar(packet: &Packet) -> String {
     let stamp = format!("{}T000000Z", compact(&packet.date.iso));
     let start = chrono::NaiveTime::parse_from_str(&packet.reminder_time, "%H:%M").unwrap_or_default();
     // Several daily tasks ring a quarter of an hour apart, not all at once.
-    for (i, task) in packet.tasks.iter().filter(|t| t.frequency == "daily").enumerate() {
+    for (i, task) in packet.tasks.iter().filter(|t| t.frequency == Frequency::Daily).enumerate() {
         let time = (start + chrono::Duration::minutes(15 * i as i64)).format("%H%M");
         let (Some(first), Some(last)) = (task.days.first(), task.days.last()) else { continue };
         lines.push("BEGIN:VEVENT".into());

@@ -30,8 +30,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::TaskView;
+use super::{SheetLayout, TaskView};
 use crate::i18n::Strings;
+use crate::model::{FieldType, Frequency};
 
 mod draft;
 mod geometry;
@@ -255,11 +256,12 @@ pub(crate) type Answered<'a> = (&'a TaskView, &'a BTreeMap<String, String>);
 /// rating by label and per range of the other rated columns, each with at least one answer; none
 /// when nothing rated was answered or the sheet is not a table.
 pub(crate) fn task_charts(parts: &[Answered<'_>], words: &Words<'_>, span: Span) -> Vec<Chart> {
-    let parts: Vec<Answered<'_>> = parts.iter().copied().filter(|(task, _)| task.layout == "table").collect();
+    let parts: Vec<Answered<'_>> =
+        parts.iter().copied().filter(|(task, _)| task.layout == SheetLayout::Table).collect();
     let Some((last, _)) = parts.last() else { return Vec::new() };
     let columns = rated_columns(&parts);
     let sheets = read(&parts, &columns);
-    let connected = last.frequency != "once";
+    let connected = last.frequency != Frequency::Once;
     plans(&columns)
         .into_iter()
         .enumerate()
@@ -480,6 +482,7 @@ pub(crate) fn shown(value: f64, lang: &str) -> String {
 mod tests {
     use super::draft::{Rated, folded, lower_first, pairs_with, tidy};
     use super::*;
+    use crate::model::Kind;
     use crate::resolve::{ColumnView, DateView, Rich, RowBlock};
     use crate::templates::Templates;
 
@@ -487,14 +490,21 @@ mod tests {
         Strings::parse(Templates::builtin().file("i18n.toml")).unwrap()
     }
 
-    fn column(id: &str, kind: &'static str, max: i64) -> ColumnView {
+    /// A view enum from its name in the layouts' JSON.
+    fn named<T: serde::de::DeserializeOwned>(name: &str) -> T {
+        serde_json::from_value(serde_json::Value::from(name)).unwrap()
+    }
+
+    fn column(id: &str, kind: &str, max: i64) -> ColumnView {
+        let kind = named(kind);
         ColumnView { id: id.into(), label: id.to_uppercase(), hint: None, kind, min: 0, max, prefill: Vec::new() }
     }
 
-    fn task(frequency: &'static str, columns: Vec<ColumnView>, blocks: Vec<RowBlock>) -> TaskView {
+    fn task(frequency: &str, columns: Vec<ColumnView>, blocks: Vec<RowBlock>) -> TaskView {
+        let frequency = named(frequency);
         TaskView {
             id: "log".into(),
-            kind: "relaxation",
+            kind: Kind::Relaxation,
             title: "Log".into(),
             purpose: Rich::new(""),
             instructions: Rich::new(""),
@@ -511,7 +521,7 @@ mod tests {
             params: Vec::new(),
             days: Vec::new(),
             history: Vec::new(),
-            layout: "table",
+            layout: SheetLayout::Table,
             landscape: false,
             repeat: false,
             deep: false,
@@ -587,7 +597,7 @@ mod tests {
         assert!(task_charts(&[(&log, &given)], &words, Span::Session).is_empty());
     }
 
-    fn labelled(id: &str, label: &str, kind: &'static str) -> ColumnView {
+    fn labelled(id: &str, label: &str, kind: &str) -> ColumnView {
         ColumnView { label: label.into(), ..column(id, kind, 10) }
     }
 
@@ -691,7 +701,10 @@ mod tests {
         ];
         let record = task(
             "daily",
-            columns.into_iter().map(|c| ColumnView { max: if c.kind == "percent" { 100 } else { 10 }, ..c }).collect(),
+            columns
+                .into_iter()
+                .map(|c| ColumnView { max: if c.kind == FieldType::Percent { 100 } else { 10 }, ..c })
+                .collect(),
             days(1, 2),
         );
         let given = answers(&[

@@ -19,7 +19,7 @@ mod written;
 pub use booklet::Booklet;
 pub use charts::{Chart, Series};
 pub use private::{OnlineAnswers, PatientSummary, PreviousAnswers, TherapistCopy};
-pub use task::{ColumnView, HistoryItem, ParamView, RowBlock, TaskView};
+pub use task::{ColumnView, HistoryItem, ParamView, RowBlock, SheetLayout, TaskView};
 pub use written::{WrittenRow, WrittenSheet};
 
 use crate::course;
@@ -182,7 +182,7 @@ pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret, encrypt_all
             let ids = PacketIds { patient_id: &plan.id, secret, strings };
             let mut packet = resolve_packet(site, &plan.value, &sessions, at, &given, ids);
             let is_last = at + 1 == sessions.len();
-            let has_review = packet.tasks.iter().any(|t| t.kind == Kind::Review.name());
+            let has_review = packet.tasks.iter().any(|t| t.kind == Kind::Review);
             if is_last && has_review {
                 let source = booklet::BookletSource {
                     site,

@@ -19,7 +19,7 @@ use crate::answers;
 use crate::course::{self, Outcome, Suggestion};
 use crate::i18n::Strings;
 use crate::load::{Loaded, Site};
-use crate::model::{Plan, Session};
+use crate::model::{FieldType, Plan, Session};
 use crate::validate::plain_date;
 
 /// One session's therapist copy.
@@ -275,7 +275,7 @@ fn online_answers(cx: &CopyContext<'_>, packet: &Packet) -> Option<OnlineAnswers
     let file = cx.site.answers.get(&cx.plan.id)?.get(&date.to_string())?;
     let fields = answers::fields(packet);
     let filled = |f: &answers::Field| {
-        file.answers.get(&f.key).is_some_and(|v| !v.trim().is_empty() && (f.kind != "check" || v == "true"))
+        file.answers.get(&f.key).is_some_and(|v| !v.trim().is_empty() && (f.kind != FieldType::Check || v == "true"))
     };
     let answered = fields.iter().filter(|f| filled(f)).count();
     // The copy speaks the clinic's language, the packet the patient's: the sheets are resolved

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{DateView, Rich};
 use crate::i18n::{self, Strings};
-use crate::model::{Audience, Field, FieldType, Frequency, Homework, Level, Localized, ParamType, Plan, Task};
+use crate::model::{Audience, Field, FieldType, Frequency, Homework, Kind, Level, Localized, ParamType, Plan, Task};
 use crate::params::{self, Value};
 
 /// One homework assignment as it is printed.
@@ -19,7 +19,7 @@ pub struct TaskView {
     /// The homework id, used as the task page's file name.
     pub id: String,
     /// The sort of sheet (`self-registration`, `relaxation`, …): layouts choose from it.
-    pub kind: &'static str,
+    pub kind: Kind,
     /// The sheet's title.
     pub title: String,
     /// Why this helps.
@@ -33,7 +33,7 @@ pub struct TaskView {
     /// Minutes per day or use.
     pub minutes: u32,
     /// `daily`, `once` or `per-situation`.
-    pub frequency: &'static str,
+    pub frequency: Frequency,
     /// "10 min · every day · until Wednesday 2 December", localised.
     pub when: String,
     /// The level given, from 1.
@@ -54,7 +54,7 @@ pub struct TaskView {
     /// For the end-of-therapy review: every earlier task.
     pub history: Vec<HistoryItem>,
     /// `table` (rows to fill in) or `sections` (a plan-like sheet of headed sections).
-    pub layout: &'static str,
+    pub layout: SheetLayout,
     /// Whether the sheet is wide enough to need a landscape page.
     pub landscape: bool,
     /// Whether the previous session gave the same homework at the same level: the printed sheet
@@ -75,6 +75,16 @@ pub struct TaskView {
     pub blank: bool,
 }
 
+/// How a sheet is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SheetLayout {
+    /// Rows to fill in, under a header of columns.
+    Table,
+    /// A plan-like sheet of headed sections.
+    Sections,
+}
+
 /// One column of a sheet (or one section of a plan-like sheet).
 #[derive(Debug, Clone, Serialize)]
 pub struct ColumnView {
@@ -86,7 +96,7 @@ pub struct ColumnView {
     pub hint: Option<String>,
     /// `text`, `scale`, `percent`, `check`, `date` or `time`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: FieldType,
     /// A scale's lowest value.
     pub min: i64,
     /// A scale's highest value.
@@ -189,7 +199,7 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
                 id: id.get_ref().clone(),
                 label: plain(&field.label),
                 hint: field.hint.as_ref().map(plain).filter(|h| !h.is_empty()),
-                kind: kind.name(),
+                kind,
                 min: field.min.as_ref().map_or(0, |m| *m.get_ref()),
                 max: field.max.as_ref().map_or(if kind == FieldType::Percent { 100 } else { 10 }, |m| *m.get_ref()),
                 prefill,
@@ -225,18 +235,18 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
 
     TaskView {
         id: task.homework.get_ref().clone(),
-        kind: homework.kind.name(),
+        kind: homework.kind,
         title: plain(&homework.title),
         purpose: rich(&homework.purpose),
         instructions: rich(&homework.instructions),
         intro: level.intro.as_ref().map(rich),
         note: task.note.as_ref().map(|n| n.get_ref().as_str()).filter(|n| !n.trim().is_empty()).map(Rich::new),
         minutes: homework.minutes,
-        frequency: frequency.key(),
+        frequency,
         when: when_line(homework, frequency, cx),
         level: *task.level.get_ref(),
         levels: homework.levels.get_ref().len(),
-        layout: if homework.kind.is_table() { "table" } else { "sections" },
+        layout: if homework.kind.is_table() { SheetLayout::Table } else { SheetLayout::Sections },
         landscape: homework.kind.is_table() && needs_landscape(&columns),
         repeat: cx
             .previous
@@ -347,7 +357,7 @@ fn example_cell(field: &Field, audience: Audience, messy: bool) -> Option<&Local
 /// Portrait A4 has ~18 cm for a table: a day column, ~2.3 cm per narrow column and at least
 /// ~3.5 cm per text column to write in; anything wider is laid out on a landscape page.
 fn needs_landscape(columns: &[ColumnView]) -> bool {
-    let text = columns.iter().filter(|c| c.kind == "text").count() as f32;
+    let text = columns.iter().filter(|c| c.kind == FieldType::Text).count() as f32;
     let narrow = columns.len() as f32 - text;
     2.1 + 2.3 * narrow + 3.5 * text > 18.0
 }

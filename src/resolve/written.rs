@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::TaskView;
+use super::{SheetLayout, TaskView};
 use crate::answers;
+use crate::model::FieldType;
 
 /// One sheet's written answers.
 #[derive(Debug, Clone, Serialize)]
@@ -51,18 +52,18 @@ pub(crate) fn written_sheet(
     words: &WrittenWords,
 ) -> Option<WrittenSheet> {
     let yes = words.yes.as_str();
-    let kinds: BTreeMap<String, &str> = answers::fields_of(sheet).into_iter().map(|f| (f.key, f.kind)).collect();
+    let kinds: BTreeMap<String, FieldType> = answers::fields_of(sheet).into_iter().map(|f| (f.key, f.kind)).collect();
     // A tick reads "yes" (an unticked box is no answer); any other value as it was written.
     let value = |key: &str| {
         let v = given.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())?;
         match kinds.get(key) {
-            Some(&"check") => (v == "true").then(|| yes.to_string()),
+            Some(FieldType::Check) => (v == "true").then(|| yes.to_string()),
             _ => Some(v.to_string()),
         }
     };
     let mut rows = Vec::new();
     let columns: Vec<String>;
-    if sheet.layout == "table" {
+    if sheet.layout == SheetLayout::Table {
         columns = sheet.columns.iter().map(|c| c.label.clone()).collect();
         let mut row = 0;
         for block in &sheet.blocks {

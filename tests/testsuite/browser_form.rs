@@ -12,6 +12,8 @@ use crate::common::form_site::{Site, field};
 use crate::common::{build, html, sel};
 use serde_json::{Value, json};
 use tarea::answers::AnswerFile;
+use tarea::model::{FieldType, Kind};
+use tarea::resolve::SheetLayout;
 
 #[test]
 fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart() {
@@ -226,8 +228,8 @@ struct SheetPage {
     url: String,
     /// `patient session task`, for messages.
     name: String,
-    kind: &'static str,
-    layout: &'static str,
+    kind: Kind,
+    layout: SheetLayout,
     level: i64,
     levels: usize,
     id: String,
@@ -238,7 +240,7 @@ struct SheetPage {
 
 impl SheetPage {
     fn has_scale(&self) -> bool {
-        self.columns.iter().any(|c| c.kind == "scale")
+        self.columns.iter().any(|c| c.kind == FieldType::Scale)
     }
 }
 
@@ -247,7 +249,7 @@ fn sheet_pages(site: &Site) -> Vec<SheetPage> {
     let mut pages = Vec::new();
     for (packet, link) in tarea::packets(site.dir.path()).unwrap() {
         for task in packet.tasks {
-            if task.layout != "table" && !task.columns.iter().any(|c| c.kind == "scale") {
+            if task.layout != SheetLayout::Table && !task.columns.iter().any(|c| c.kind == FieldType::Scale) {
                 continue;
             }
             pages.push(SheetPage {
@@ -347,7 +349,7 @@ fn a_scale_is_one_row_of_buttons_at_every_width_from_320_px() {
 fn on_a_phone_every_cell_names_its_column_and_hint_the_example_too() {
     let Some(browser) = Browser::start_or_skip("browser_form") else { return };
     let site = layout_site();
-    let pages: Vec<SheetPage> = sheet_pages(&site).into_iter().filter(|p| p.layout == "table").collect();
+    let pages: Vec<SheetPage> = sheet_pages(&site).into_iter().filter(|p| p.layout == SheetLayout::Table).collect();
     assert!(pages.iter().any(|p| p.has_example), "no sheet with a worked example");
     let page = browser.new_page();
     let mut faults = Vec::new();
@@ -437,8 +439,8 @@ fn a_long_daily_log_opens_only_today_on_a_phone_and_prints_every_day() {
 
     // What is written in a folded day is kept: pick a rating today, write on the first day and
     // fold it again; after a reload both are stored and back in their fields.
-    let text = log.columns.iter().find(|c| c.kind == "text").unwrap();
-    let scale = log.columns.iter().find(|c| c.kind == "scale").unwrap();
+    let text = log.columns.iter().find(|c| c.kind == FieldType::Text).unwrap();
+    let scale = log.columns.iter().find(|c| c.kind == FieldType::Scale).unwrap();
     let today_row = (log.blocks[0].rows + log.blocks[1].rows) as usize;
     let (first_text, today_scale) =
         (tarea::answers::cell_key(&log.id, 0, &text.id), tarea::answers::cell_key(&log.id, today_row, &scale.id));
@@ -477,7 +479,7 @@ fn the_highest_thought_record_level_keeps_its_text_fields_usable_on_a_desktop() 
     let pages = sheet_pages(&site);
     let top = pages
         .iter()
-        .find(|p| p.kind == "self-registration" && p.level as usize == p.levels)
+        .find(|p| p.kind == Kind::SelfRegistration && p.level as usize == p.levels)
         .expect("a thought record at its highest level");
     let page = browser.new_page();
     for width in [1280, 1024, 768] {
@@ -548,7 +550,7 @@ fn a_printed_table_fits_the_width_of_its_page() {
     page.call("Emulation.setScrollbarsHidden", json!({ "hidden": true }));
     page.call("Emulation.setEmulatedMedia", json!({ "media": "print" }));
     let mut faults = Vec::new();
-    for sheet in sheet_pages(&site).iter().filter(|p| p.layout == "table") {
+    for sheet in sheet_pages(&site).iter().filter(|p| p.layout == SheetLayout::Table) {
         page.goto(&sheet.url);
         page.settle();
         // The painted right edge: a collapsed border lies half outside the table's box. It must

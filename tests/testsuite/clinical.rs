@@ -4,6 +4,7 @@
 //! packets (the view models every output is drawn from) and on the built HTML, Markdown and PDF.
 
 use crate::common::*;
+use tarea::model::Frequency;
 use tarea::resolve::Packet;
 
 /// A copy of the shipped library whose only plan is `plan` (a TOML text), as `library/plans/p.toml`.
@@ -51,20 +52,20 @@ fn the_top_thought_record_levels_are_the_seven_column_record() {
     let ids = |p: &Packet| p.tasks[0].columns.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
     // Level 3 is still a situation a day.
     let level3 = &packets[0].tasks[0];
-    assert_eq!(level3.frequency, "daily");
+    assert_eq!(level3.frequency, Frequency::Daily);
     assert_eq!(level3.blocks.len(), 7);
     assert!(!level3.deep && level3.questions.is_none());
     // Levels 4 and 6: three situations in the week, in deep rows, with the question bank.
     for packet in &packets[1..] {
         let task = &packet.tasks[0];
-        assert_eq!(task.frequency, "per-situation", "level {}", task.level);
+        assert_eq!(task.frequency, Frequency::PerSituation, "level {}", task.level);
         assert_eq!((task.blocks.len(), task.blocks[0].rows), (1, 3), "level {}: three situations", task.level);
         assert!(task.blocks[0].date.is_none());
         assert!(task.deep);
         let questions = task.questions.as_ref().expect("a question bank").md.clone();
         assert!(questions.contains("¿Estoy confundiendo un pensamiento con un hecho?"), "{questions}");
         assert!(questions.contains("¿Qué otra cosa podría explicarlo?"), "{questions}");
-        let kinds: Vec<(&str, &str)> = task.columns.iter().map(|c| (c.id.as_str(), c.kind)).collect();
+        let kinds: Vec<(&str, &str)> = task.columns.iter().map(|c| (c.id.as_str(), c.kind.name())).collect();
         assert!(kinds.contains(&("belief", "percent")), "{kinds:?}");
         assert!(task.when.contains("cada vez que ocurra"), "{}", task.when);
     }

@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::common::{build, html, pdf_pages, repo, sel, site_from};
 use scraper::ElementRef;
 use tarea::answers::{self, AnswerFile};
+use tarea::model::FieldType;
 
 /// The shipped example library, built into a temp dir.
 fn example() -> tempfile::TempDir {
@@ -51,7 +52,7 @@ fn every_blank_is_a_labelled_field_named_as_the_answers_module_says() {
     for (packet, _) in &packets {
         let expected = answers::fields(packet);
         for task in &packet.tasks {
-            kinds.insert(task.kind);
+            kinds.insert(task.kind.name());
             let page = site.path().join("out/public").join(&packet.token).join(format!("{}.html", task.id));
             let doc = html(&page);
             let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -74,10 +75,10 @@ fn every_blank_is_a_labelled_field_named_as_the_answers_module_says() {
             for field in wanted {
                 let inputs = &found[&field.key];
                 let expected_inputs: Vec<String> = match field.kind {
-                    "scale" => (field.min..=field.max).map(|_| "radio".to_string()).collect(),
-                    "percent" => vec!["number".into()],
-                    "check" => vec!["checkbox".into()],
-                    other => vec![other.to_string()],
+                    FieldType::Scale => (field.min..=field.max).map(|_| "radio".to_string()).collect(),
+                    FieldType::Percent => vec!["number".into()],
+                    FieldType::Check => vec!["checkbox".into()],
+                    other => vec![other.name().to_string()],
                 };
                 assert_eq!(inputs, &expected_inputs, "{}: {}", page.display(), field.key);
             }
@@ -115,12 +116,12 @@ fn answer_file(packet: &tarea::resolve::Packet) -> AnswerFile {
     let mut answers = BTreeMap::new();
     for field in answers::fields(packet) {
         let value = match field.kind {
-            "scale" => (field.max - 1).to_string(),
-            "percent" => "80".into(),
-            "check" => "true".into(),
-            "date" => "2026-12-01".into(),
-            "time" => "20:30".into(),
-            _ => format!("written online for {}", field.key),
+            FieldType::Scale => (field.max - 1).to_string(),
+            FieldType::Percent => "80".into(),
+            FieldType::Check => "true".into(),
+            FieldType::Date => "2026-12-01".into(),
+            FieldType::Time => "20:30".into(),
+            FieldType::Text => format!("written online for {}", field.key),
         };
         answers.insert(field.key, value);
     }
@@ -200,7 +201,7 @@ fn import_refuses_files_that_do_not_fit_and_writes_nothing() {
     unknown.answers.insert("thought-record/99/nothing".into(), "x".into());
     write_json(&dir.join("2-unknown-field.json"), &unknown);
     let mut out_of_range = answer_file(&packets[2].0);
-    let scale = answers::fields(&packets[2].0).into_iter().find(|f| f.kind == "scale").unwrap();
+    let scale = answers::fields(&packets[2].0).into_iter().find(|f| f.kind == FieldType::Scale).unwrap();
     out_of_range.answers.insert(scale.key.clone(), "11".into());
     write_json(&dir.join("3-out-of-range.json"), &out_of_range);
     let mut foreign = good.clone();
@@ -240,7 +241,9 @@ fn every_answer_written_online_is_in_the_therapist_copy_and_in_no_public_file() 
         let copy = html(&root.join("out/private").join(&link.patient_id).join(format!("{}.html", link.date)));
         let written: BTreeSet<String> =
             copy.select(&sel(".written-sheet td, .written-sheet dd")).map(|c| c.text().collect()).collect();
-        for field in answers::fields(packet).iter().filter(|f| f.kind == "text" && !f.key.ends_with("/reflection")) {
+        for field in
+            answers::fields(packet).iter().filter(|f| f.kind == FieldType::Text && !f.key.ends_with("/reflection"))
+        {
             let value = format!("written online for {}", field.key);
             assert!(written.contains(&value), "{} {}: {value} is not in the copy", link.patient_id, link.date);
             checked += 1;
@@ -338,7 +341,7 @@ fn downloads_merge_in_the_order_they_were_saved_whatever_their_names() {
     let packets = tarea::packets(root).unwrap();
     let (packet, link) = &packets[0];
     let key = format!("{}/likely", packet.tasks[0].id);
-    let other = answers::fields(packet).into_iter().find(|f| f.kind == "text").unwrap().key;
+    let other = answers::fields(packet).into_iter().find(|f| f.kind == FieldType::Text).unwrap().key;
     let file = |saved: &str, likely: &str| {
         let mut f = answer_file(packet);
         f.answers.retain(|k, _| *k == key || *k == other);

@@ -22,10 +22,10 @@ pub(super) fn rated_columns(parts: &[Answered<'_>]) -> Vec<Rated> {
         // "intensity now" re-rates the same emotion as its "intensity".
         let mut by: Option<(String, String)> = None;
         for c in &task.columns {
-            if c.kind == "text" && LABEL_COLUMNS.contains(&c.id.as_str()) {
+            if c.kind == FieldType::Text && LABEL_COLUMNS.contains(&c.id.as_str()) {
                 by = Some((c.id.clone(), c.label.clone()));
             }
-            if c.kind != "scale" && c.kind != "percent" {
+            if !matches!(c.kind, FieldType::Scale | FieldType::Percent) {
                 continue;
             }
             match columns.iter_mut().find(|r| r.id == c.id) {

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde_json::json;
 use tarea::answers;
+use tarea::model::FieldType;
+use tarea::resolve::SheetLayout;
 
 use super::browser::Server;
 use super::{build, repo, site_from};
@@ -27,9 +29,9 @@ pub fn target(root: &Path) -> Target {
     for (packet, link) in &packets {
         for task in &packet.tasks {
             let dated = task.blocks.iter().filter(|b| b.date.is_some()).count() > 1;
-            let text = task.columns.iter().find(|c| c.kind == "text");
-            let scale = task.columns.iter().find(|c| c.kind == "scale");
-            if let (true, "table", Some(text), Some(scale)) = (dated, task.layout, text, scale) {
+            let text = task.columns.iter().find(|c| c.kind == FieldType::Text);
+            let scale = task.columns.iter().find(|c| c.kind == FieldType::Scale);
+            if let (true, SheetLayout::Table, Some(text), Some(scale)) = (dated, task.layout, text, scale) {
                 let second_day_row = task.blocks[0].rows as usize;
                 return Target {
                     token: packet.token.clone(),
