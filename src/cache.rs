@@ -47,7 +47,7 @@ impl Cache {
             .filter(|c| c.version == env!("CARGO_PKG_VERSION"))
             .unwrap_or_default();
         cache.packets.retain(|token, entry| {
-            let folder = Path::new("public").join(token);
+            let folder = crate::output::packet_dir(token);
             token.bytes().all(|b| b.is_ascii_alphanumeric())
                 && entry.files.iter().all(|f| {
                     f.strip_prefix(&folder).is_ok_and(|name| name.components().count() == 1)

@@ -4,6 +4,33 @@
 //! [`load`] (TOML files → typed values) → [`validate`] (cross-file checks) → [`resolve`] (plan +
 //! library → packet view models) → [`render`] (HTML, Markdown, PDF) → [`write`] (all or nothing).
 //! Problems from every stage are collected in one [`Diagnostics`] and reported together.
+//!
+//! Other programs (an EHR export, a clinic portal) use the same entry points as the CLI: start a
+//! site, check it cheaply, build it, and read what each packet became.
+//!
+//! ```no_run
+//! # fn main() -> anyhow::Result<()> {
+//! let root = std::path::Path::new("clinic");
+//! let options = tarea::scaffold::InitOptions {
+//!     dir: root.into(),
+//!     force: false,
+//!     name: Some("Clínica Ejemplo".into()),
+//!     language: Some("es".into()),
+//!     paper: None,
+//!     eject: false,
+//! };
+//! tarea::scaffold::init(&options)?; // a new site with the catalogue and an example plan
+//! for warning in tarea::validate(root)? {
+//!     eprintln!("{warning}"); // input problems fail; warnings are returned
+//! }
+//! let report = tarea::build(&tarea::BuildOptions { root: root.into(), out: root.join("out") })?;
+//! println!("{} packets, {} PDF pages", report.packets, report.pages);
+//! for link in tarea::list(root)? {
+//!     println!("{} {} {}", link.patient, link.date, link.url); // what to send each patient
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod answers;
 pub mod cache;
@@ -14,6 +41,7 @@ pub mod import;
 pub mod load;
 pub mod markdown;
 pub mod model;
+pub mod output;
 pub mod params;
 pub mod qr;
 pub mod render;
@@ -208,7 +236,7 @@ fn guard_sealed(out: &std::path::Path, links: &[resolve::PacketLink], chosen: &[
         .zip(chosen)
         .filter(|(link, keep)| **keep && link.password.is_none())
         .filter(|(link, _)| {
-            std::fs::read(out.join("public").join(&link.token).join("index.html"))
+            std::fs::read(out.join(output::packet_file(&link.token, output::COVER)))
                 .is_ok_and(|p| seal::is_sealed_page(&p))
         })
         .map(|(link, _)| format!("{} {}", link.patient_id, link.date))
@@ -255,7 +283,7 @@ fn render_prepared(
         lang,
         t: &t,
         clinic: &clinic.name,
-        assets: "../public/assets",
+        assets: output::ASSETS_FROM_PRIVATE_INDEX,
         links: &resolved.links,
         patients: &resolved.patients,
     };

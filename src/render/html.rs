@@ -12,6 +12,7 @@ use tera::{Context, Tera};
 use super::tera_diagnostic;
 use crate::diagnostic::Diagnostic;
 use crate::markdown::tera_escape_markdown;
+use crate::output;
 use crate::resolve::{Booklet, Packet, PacketLink, PatientSummary, TaskView, TherapistCopy};
 use crate::templates::Templates;
 
@@ -77,7 +78,7 @@ impl PageRenderer {
         context.insert("packet", packet);
         context.insert("t", &packet.t);
         context.insert("lang", &packet.lang);
-        context.insert("assets", "../assets");
+        context.insert("assets", output::ASSETS_FROM_PACKET);
         context.insert("large_print", &packet.large_print);
         context
     }
@@ -113,7 +114,7 @@ impl PageRenderer {
         context.insert("large_print", &booklet.large_print);
         context.insert("t", &booklet.t);
         context.insert("lang", &booklet.lang);
-        context.insert("assets", "../assets");
+        context.insert("assets", output::ASSETS_FROM_PACKET);
         self.render(&self.html, "html/booklet.html", &context)
     }
 
@@ -123,7 +124,7 @@ impl PageRenderer {
         context.insert("copy", copy);
         context.insert("t", &copy.t);
         context.insert("lang", &copy.lang);
-        context.insert("assets", "../../public/assets");
+        context.insert("assets", output::ASSETS_FROM_COPY);
         self.render(&self.html, "html/therapist-copy.html", &context)
     }
 
@@ -133,7 +134,7 @@ impl PageRenderer {
         context.insert("lang", lang);
         context.insert("t", t);
         context.insert("sealed", sealed_json);
-        context.insert("assets", "../assets");
+        context.insert("assets", output::ASSETS_FROM_PACKET);
         self.render(&self.html, "html/locked.html", &context)
     }
 

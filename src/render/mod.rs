@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cache::{self, Cache, Entry, PacketInputs};
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::output;
 use crate::resolve::{Booklet, Packet, PacketLink, Resolved};
 use crate::seal;
 use crate::templates::Templates;
@@ -155,7 +156,7 @@ pub fn render_site(
         .map(|(p, _)| p.token.as_str())
         .collect();
     for copy in resolved.copies.iter().filter(|c| chosen.contains(c.token.as_str())) {
-        let path = Path::new("private").join(&copy.patient_id).join(format!("{}.html", copy.date.iso));
+        let path = output::therapist_copy(&copy.patient_id, &copy.date.iso);
         match pages.therapist_copy(copy) {
             Ok(text) => files.push(OutputFile::new(path, text)),
             Err(d) => problems.push(d),
@@ -264,13 +265,13 @@ fn shared_files(
     let paper = resolved.packets.first().map_or("a4", |p| p.paper);
     let mut files = Vec::new();
     let rendered = [
-        ("public/assets/tarea.css", pages.stylesheet(paper)),
+        (output::asset("tarea.css"), pages.stylesheet(paper)),
         // Server settings for whoever hosts the packets: headers a static host applies, and an
         // nginx snippet for the clinic's web admin (private: it names where things live).
-        ("public/_headers", Ok(templates.file("publish/_headers").text().to_string())),
-        ("private/nginx.conf", Ok(templates.file("publish/nginx.conf").text().to_string())),
-        ("private/index.html", pages.private_index(index)),
-        ("private/links.csv", Ok(links_csv(&resolved.links))),
+        (output::public_file("_headers"), Ok(templates.file("publish/_headers").text().to_string())),
+        (output::private_file("nginx.conf"), Ok(templates.file("publish/nginx.conf").text().to_string())),
+        (output::private_file("index.html"), pages.private_index(index)),
+        (output::private_file("links.csv"), Ok(links_csv(&resolved.links))),
     ];
     for (path, result) in rendered {
         match result {
@@ -293,7 +294,7 @@ fn shared_files(
             );
             continue;
         }
-        let path = if name.starts_with("fonts/") { format!("public/assets/{name}") } else { format!("public/{name}") };
+        let path = if name.starts_with("fonts/") { output::asset(name) } else { output::public_file(name) };
         files.push(OutputFile::new(path, file.bytes.to_vec()));
     }
     files
@@ -337,18 +338,18 @@ struct PacketFiles {
 /// password.
 fn render_packet(work: &Work<'_>, cx: &PacketContext<'_>) -> Result<PacketFiles, Vec<Diagnostic>> {
     let packet = work.packet;
-    let dir = Path::new("public").join(&packet.token);
+    let file = |name: &str| output::packet_file(&packet.token, name);
     let mut done = PacketFiles { files: Vec::new(), pages: 0, warnings: Vec::new() };
     let one = |d: Diagnostic| vec![d];
-    done.files.push(OutputFile::new(dir.join("index.html"), cx.pages.cover(packet).map_err(one)?));
+    done.files.push(OutputFile::new(file(output::COVER), cx.pages.cover(packet).map_err(one)?));
     for task in &packet.tasks {
         let page = cx.pages.task(packet, task).map_err(one)?;
-        done.files.push(OutputFile::new(dir.join(format!("{}.html", task.id)), page));
+        done.files.push(OutputFile::new(output::task_page(&packet.token, &task.id), page));
     }
-    done.files.push(OutputFile::new(dir.join("packet.md"), cx.pages.markdown(packet).map_err(one)?));
-    done.files.push(OutputFile::new(dir.join("reminders.ics"), ics::packet_calendar(packet)));
+    done.files.push(OutputFile::new(file(output::MARKDOWN), cx.pages.markdown(packet).map_err(one)?));
+    done.files.push(OutputFile::new(file(output::CALENDAR), ics::packet_calendar(packet)));
     if let Some(booklet) = work.booklet {
-        done.files.push(OutputFile::new(dir.join("booklet.html"), cx.pages.booklet(booklet).map_err(one)?));
+        done.files.push(OutputFile::new(file(output::BOOKLET_PAGE), cx.pages.booklet(booklet).map_err(one)?));
     }
     if let Some(pdf) = cx.pdf {
         // A layout error names the packet that led there, as the therapist knows it.
@@ -356,14 +357,14 @@ fn render_packet(work: &Work<'_>, cx: &PacketContext<'_>) -> Result<PacketFiles,
             let note = format!("while laying out {name} of {}'s session of {}", packet.patient, packet.date.iso);
             move |ds: Vec<Diagnostic>| ds.into_iter().map(|d| d.note(note.clone())).collect::<Vec<_>>()
         };
-        let mut documents = vec![("packet.pdf", pdf.packet(packet).map_err(which("packet.pdf"))?)];
+        let mut documents = vec![(output::PDF, pdf.packet(packet).map_err(which(output::PDF))?)];
         if let Some(booklet) = work.booklet {
-            documents.push(("booklet.pdf", pdf.booklet(booklet).map_err(which("booklet.pdf"))?));
+            documents.push((output::BOOKLET_PDF, pdf.booklet(booklet).map_err(which(output::BOOKLET_PDF))?));
         }
         for (name, document) in documents {
             done.pages += document.pages;
             done.warnings.extend(document.warnings);
-            done.files.push(OutputFile::new(dir.join(name), document.bytes));
+            done.files.push(OutputFile::new(file(name), document.bytes));
         }
     }
     if let Some(password) = work.password {
@@ -379,7 +380,7 @@ fn seal_packet(
     password: &str,
     (pages, secret): (&PageRenderer, &Secret),
 ) -> Result<(), Diagnostic> {
-    let dir = Path::new("public").join(&packet.token);
+    let dir = output::packet_dir(&packet.token);
     let mut bundle = seal::Bundle::default();
     files.retain(|file| match file.path.strip_prefix(&dir) {
         Ok(name) => {
@@ -391,7 +392,7 @@ fn seal_packet(
     let failed = |e: anyhow::Error| Diagnostic::error(None, format!("sealing a packet: {e}"));
     let sealed = seal::seal(&bundle, password, secret, &packet.token).map_err(failed)?;
     let json = seal::script_safe_json(&sealed).map_err(failed)?;
-    files.push(OutputFile::new(dir.join("index.html"), pages.locked(&packet.lang, &packet.t, &json)?));
+    files.push(OutputFile::new(dir.join(output::COVER), pages.locked(&packet.lang, &packet.t, &json)?));
     Ok(())
 }
 

@@ -28,7 +28,7 @@ use walkdir::WalkDir;
 use manifest::{Manifest, hash};
 
 /// The folders of `out/` that a build owns.
-pub const OWNED: [&str; 2] = ["public", "private"];
+pub const OWNED: [&str; 2] = [crate::output::PUBLIC, crate::output::PRIVATE];
 
 const STAGING: &str = ".tarea-staging";
 /// Where a build puts packet files as it renders them, before the write stage moves them in.
@@ -138,7 +138,7 @@ fn create_dirs(path: &Path, private: bool) -> Result<()> {
 
 /// Whether a path under `out/` is on the private side.
 fn is_private(relative: &Path) -> bool {
-    relative.starts_with("private")
+    relative.starts_with(crate::output::PRIVATE)
 }
 
 /// Makes everything under `out/private` the owner's only (folders 0700, files 0600), whatever an
@@ -147,7 +147,9 @@ fn private_permissions(out: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for entry in WalkDir::new(out.join("private")).follow_links(false).into_iter().filter_map(|e| e.ok()) {
+        for entry in
+            WalkDir::new(out.join(crate::output::PRIVATE)).follow_links(false).into_iter().filter_map(|e| e.ok())
+        {
             let wanted = if entry.file_type().is_dir() {
                 0o700
             } else if entry.file_type().is_file() {

@@ -25,3 +25,4 @@ mod injection;
 mod pages;
 mod qr;
 mod safety;
+mod snapshots;
