@@ -7,11 +7,11 @@
 //! `task/reflection` for the lines every sheet ends with. The browser keeps the answers in
 //! `localStorage` and downloads them as an [`AnswerFile`]; `tarea import` checks that file against
 //! the packet it names (by token) and keeps it under `library/answers/`, on the private side.
+//!
+//! This module is the scheme and the checks of one value, below the pipeline's stages; which
+//! fields a packet's pages have is worked out from its view model in `resolve::form`.
 
-use std::collections::BTreeMap;
-
-use crate::model::{FieldType, Kind};
-use crate::resolve::{Packet, SheetLayout, TaskView};
+use crate::model::FieldType;
 
 pub use crate::model::{AnswerFile, FORMAT, VERSION};
 
@@ -46,41 +46,6 @@ pub fn day_key(task: &str, iso: &str) -> String {
     format!("{task}/day/{iso}")
 }
 
-/// Every field of a packet's form, in page order.
-pub fn fields(packet: &Packet) -> Vec<Field> {
-    packet.tasks.iter().flat_map(fields_of).collect()
-}
-
-/// The fields of one task's page.
-pub fn fields_of(task: &TaskView) -> Vec<Field> {
-    let field = |key: String, kind: FieldType, min: i64, max: i64| Field { key, kind, min, max };
-    let mut out = Vec::new();
-    if task.likely {
-        out.push(field(format!("{}/likely", task.id), FieldType::Percent, 0, 100));
-    }
-    if task.layout == SheetLayout::Table {
-        let rows: usize = task.blocks.iter().map(|b| b.rows as usize).sum();
-        for row in 0..rows {
-            for c in &task.columns {
-                out.push(field(cell_key(&task.id, row, &c.id), c.kind, c.min, c.max));
-            }
-        }
-    } else {
-        let items: Vec<&str> =
-            if task.history.is_empty() { vec!["s"] } else { task.history.iter().map(|h| h.id.as_str()).collect() };
-        for item in items {
-            for c in &task.columns {
-                out.push(field(section_key(&task.id, item, &c.id), c.kind, c.min, c.max));
-            }
-        }
-    }
-    if task.kind == Kind::SelfDesigned {
-        out.extend(task.days.iter().map(|d| field(day_key(&task.id, &d.iso), FieldType::Check, 0, 1)));
-    }
-    out.push(field(format!("{}/reflection", task.id), FieldType::Text, 0, 0));
-    out
-}
-
 /// Why `value` does not fit `field`, if it does not.
 pub fn check_value(field: &Field, value: &str) -> Result<(), String> {
     if value.chars().count() > MAX_ANSWER {
@@ -105,40 +70,6 @@ pub fn check_value(field: &Field, value: &str) -> Result<(), String> {
     }
 }
 
-/// What checking an answer file against its packet found.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Checked {
-    /// Values that do not fit their field, and a wrong format or version: the file is refused.
-    pub problems: Vec<String>,
-    /// Keys of fields the packet no longer has (its plan changed after it was handed out): they
-    /// are left out and reported, the rest of the file is good.
-    pub unknown: Vec<String>,
-}
-
-/// Checks an answer file against the packet its token names.
-pub fn check(file: &AnswerFile, packet: &Packet) -> Checked {
-    let mut out = Checked::default();
-    if file.format != FORMAT {
-        out.problems.push(format!("\"format\" should be \"{FORMAT}\", not \"{}\"", short(&file.format)));
-    }
-    if file.version != VERSION {
-        out.problems.push(format!("\"version\" {} is not one this tarea reads (it reads {VERSION})", file.version));
-    }
-    let all = fields(packet);
-    let known: BTreeMap<&str, &Field> = all.iter().map(|f| (f.key.as_str(), f)).collect();
-    for (key, value) in &file.answers {
-        match known.get(key.as_str()) {
-            None => out.unknown.push(key.clone()),
-            Some(field) => {
-                if let Err(why) = check_value(field, value) {
-                    out.problems.push(format!("answer \"{key}\" {why}"));
-                }
-            }
-        }
-    }
-    out
-}
-
 /// A message naming keys the packet does not have (at most three of them).
 pub fn unknown_message(unknown: &[String]) -> String {
     let named: Vec<String> = unknown.iter().take(3).map(|k| format!("\"{}\"", short(k))).collect();
@@ -148,7 +79,7 @@ pub fn unknown_message(unknown: &[String]) -> String {
 }
 
 /// At most 40 characters of `text`, for a message.
-fn short(text: &str) -> String {
+pub(crate) fn short(text: &str) -> String {
     let mut cut: String = text.chars().filter(|c| !c.is_control()).take(40).collect();
     if text.chars().count() > 40 {
         cut.push('…');

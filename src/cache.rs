@@ -16,7 +16,7 @@ use crate::resolve::{Booklet, Packet};
 use crate::templates::Templates;
 
 /// The cache file's name in `out/`.
-pub const FILE: &str = ".tarea-cache";
+pub const FILE: &str = crate::output::CACHE_FILE;
 
 /// What the previous build wrote, per packet.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

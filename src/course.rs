@@ -7,8 +7,8 @@
 
 use chrono::{Duration, NaiveDate};
 
+use crate::model::plain_date;
 use crate::model::{Plan, Session, Status};
-use crate::validate::plain_date;
 
 /// A plan's sessions in date order (sessions with an unusable date are left out).
 pub fn sessions(plan: &Plan) -> Vec<(NaiveDate, &Session)> {

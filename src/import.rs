@@ -82,7 +82,7 @@ pub(crate) fn import(root: &Path, paths: &[PathBuf], packets: &[(Packet, PacketL
             ));
             continue;
         };
-        let checked = answers::check(&file, packet);
+        let checked = crate::resolve::form::check(&file, packet);
         if !checked.problems.is_empty() {
             for problem in checked.problems {
                 diags.push(Diagnostic::error(Some(path), problem).help(

@@ -38,6 +38,8 @@ pub mod course;
 pub mod diagnostic;
 pub mod i18n;
 pub mod import;
+#[cfg(test)]
+mod layers;
 pub mod load;
 pub mod markdown;
 pub mod model;
@@ -307,7 +309,7 @@ fn render_prepared(
 fn stale_answers(site: &load::Site, resolved: &resolve::Resolved, diags: &mut Diagnostics) {
     for (packet, link) in resolved.packets.iter().zip(&resolved.links) {
         let Some(file) = site.answers.get(&link.patient_id).and_then(|a| a.get(&link.date)) else { continue };
-        let checked = answers::check(file, packet);
+        let checked = resolve::form::check(file, packet);
         let mut found = checked.problems;
         if !checked.unknown.is_empty() {
             found.push(answers::unknown_message(&checked.unknown));

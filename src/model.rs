@@ -492,3 +492,11 @@ pub struct AnswerFile {
     /// Field key → what the patient wrote (`"true"` for a ticked box).
     pub answers: BTreeMap<String, String>,
 }
+
+/// A plain date from a TOML datetime, or `None` when it has a time or offset.
+pub fn plain_date(value: &toml::value::Datetime) -> Option<chrono::NaiveDate> {
+    match (value.date, value.time, value.offset) {
+        (Some(d), None, None) => chrono::NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()),
+        _ => None,
+    }
+}

@@ -19,6 +19,9 @@ pub const PUBLIC: &str = "public";
 /// The therapist's side: never uploaded.
 pub const PRIVATE: &str = "private";
 
+/// The build cache (what each packet was made from), beside `public/` and `private/`.
+pub const CACHE_FILE: &str = ".tarea-cache";
+
 /// A packet's cover page (also the sealed page of a packet with a password).
 pub const COVER: &str = "index.html";
 /// A packet's text version.

@@ -159,7 +159,13 @@ pub fn serve(options: &ServeOptions) -> Result<()> {
     }
     let port = address.port();
     let open = Arc::new(AtomicUsize::new(0));
-    for stream in listener.incoming().flatten() {
+    for stream in listener.incoming() {
+        // An accept can fail while the process is out of file descriptors: wait a moment instead
+        // of spinning on the same error at full speed.
+        let Ok(stream) = stream else {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        };
         let Some(slot) = Slot::take(&open, MAX_CONNECTIONS) else {
             turn_away(stream);
             continue;
@@ -175,7 +181,9 @@ pub fn serve(options: &ServeOptions) -> Result<()> {
     Ok(())
 }
 
-/// Waits for changes, lets a burst of saves settle, then rebuilds once.
+/// Waits for changes, lets a burst of saves settle, then rebuilds once. (A debouncer crate such
+/// as notify-debouncer-full tracks renames and per-file events; a rebuild of the whole preview
+/// needs only "something changed", which these four lines give.)
 fn rebuild_on_change(root: &Path, preview: &Path, state: &State, changed: &Receiver<()>) {
     while changed.recv().is_ok() {
         while changed.recv_timeout(Duration::from_millis(150)).is_ok() {}

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 mod booklet;
 mod charts;
+pub mod form;
 mod private;
 mod task;
 mod written;
@@ -26,9 +27,9 @@ use crate::course;
 use crate::i18n::{self, Strings};
 use crate::load::{Loaded, Site};
 use crate::markdown::{self, Block};
+use crate::model::plain_date;
 use crate::model::{Homework, Kind, Plan, Session, Task};
 use crate::token::Secret;
-use crate::validate::plain_date;
 
 /// Days of blocks when a session has no `next`.
 const DEFAULT_DAYS: i64 = 7;

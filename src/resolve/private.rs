@@ -19,8 +19,8 @@ use crate::answers;
 use crate::course::{self, Outcome, Suggestion};
 use crate::i18n::Strings;
 use crate::load::{Loaded, Site};
+use crate::model::plain_date;
 use crate::model::{FieldType, Plan, Session};
-use crate::validate::plain_date;
 
 /// One session's therapist copy.
 #[derive(Debug, Clone, Serialize)]
@@ -273,7 +273,7 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
 fn online_answers(cx: &CopyContext<'_>, packet: &Packet) -> Option<OnlineAnswers> {
     let (date, session) = cx.sessions[cx.at];
     let file = cx.site.answers.get(&cx.plan.id)?.get(&date.to_string())?;
-    let fields = answers::fields(packet);
+    let fields = super::form::fields(packet);
     let filled = |f: &answers::Field| {
         file.answers.get(&f.key).is_some_and(|v| !v.trim().is_empty() && (f.kind != FieldType::Check || v == "true"))
     };

@@ -52,7 +52,8 @@ pub(crate) fn written_sheet(
     words: &WrittenWords,
 ) -> Option<WrittenSheet> {
     let yes = words.yes.as_str();
-    let kinds: BTreeMap<String, FieldType> = answers::fields_of(sheet).into_iter().map(|f| (f.key, f.kind)).collect();
+    let kinds: BTreeMap<String, FieldType> =
+        super::form::fields_of(sheet).into_iter().map(|f| (f.key, f.kind)).collect();
     // A tick reads "yes" (an unticked box is no answer); any other value as it was written.
     let value = |key: &str| {
         let v = given.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())?;

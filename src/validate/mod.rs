@@ -9,9 +9,6 @@ mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
-use toml::value::Datetime;
-
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::i18n::LANGUAGES;
 use crate::load::{Loaded, Site, SourceFile};
@@ -37,13 +34,7 @@ pub fn validate_site(site: &Site, diags: &mut Diagnostics) {
     }
 }
 
-/// A plain date from a TOML datetime, or `None` when it has a time or offset.
-pub fn plain_date(value: &Datetime) -> Option<NaiveDate> {
-    match (value.date, value.time, value.offset) {
-        (Some(d), None, None) => NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()),
-        _ => None,
-    }
-}
+pub use crate::model::plain_date;
 
 fn check_clinic(site: &Site, diags: &mut Diagnostics) {
     let clinic = &site.clinic.value;
@@ -468,6 +459,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
+    use toml::value::Datetime;
 
     #[test]
     fn suggests_near_names_only() {

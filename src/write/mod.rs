@@ -36,7 +36,7 @@ pub const SPOOL: &str = ".tarea-spool";
 /// Files an `out/` may hold before tarea's first build (a placeholder kept in git).
 const PLACEHOLDERS: [&str; 2] = [".gitkeep", "README.md"];
 /// tarea's own bookkeeping at the top of `out/`.
-const BOOKKEEPING: [&str; 5] = [manifest::FILE, lock::FILE, crate::cache::FILE, STAGING, SPOOL];
+const BOOKKEEPING: [&str; 5] = [manifest::FILE, lock::FILE, crate::output::CACHE_FILE, STAGING, SPOOL];
 
 /// One file of the output, by its path under `out/`.
 #[derive(Debug, Clone)]

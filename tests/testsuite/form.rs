@@ -1,5 +1,5 @@
 //! The online form and `tarea import`: every blank of every sheet is a labelled field named as
-//! `answers::fields` says, and the answers a patient downloads come back to the private side only
+//! `resolve::form::fields` says, and the answers a patient downloads come back to the private side only
 //! when they fit their packet.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,6 +9,7 @@ use crate::common::{build, html, pdf_pages, repo, sel, site_from};
 use scraper::ElementRef;
 use tarea::answers::{self, AnswerFile};
 use tarea::model::FieldType;
+use tarea::resolve::form;
 
 /// The shipped example library, built into a temp dir.
 fn example() -> tempfile::TempDir {
@@ -50,7 +51,7 @@ fn every_blank_is_a_labelled_field_named_as_the_answers_module_says() {
     let packets = tarea::packets(site.path()).unwrap();
     let mut kinds = BTreeSet::new();
     for (packet, _) in &packets {
-        let expected = answers::fields(packet);
+        let expected = form::fields(packet);
         for task in &packet.tasks {
             kinds.insert(task.kind.name());
             let page = site.path().join("out/public").join(&packet.token).join(format!("{}.html", task.id));
@@ -71,7 +72,7 @@ fn every_blank_is_a_labelled_field_named_as_the_answers_module_says() {
                 expected.iter().filter(|f| f.key.starts_with(&format!("{}/", task.id))).collect();
             let names: BTreeSet<&str> = found.keys().map(String::as_str).collect();
             let keys: BTreeSet<&str> = wanted.iter().map(|f| f.key.as_str()).collect();
-            assert_eq!(names, keys, "{}: the page's fields differ from answers::fields", page.display());
+            assert_eq!(names, keys, "{}: the page's fields differ from resolve::form::fields", page.display());
             for field in wanted {
                 let inputs = &found[&field.key];
                 let expected_inputs: Vec<String> = match field.kind {
@@ -114,7 +115,7 @@ fn every_blank_is_a_labelled_field_named_as_the_answers_module_says() {
 /// A valid answer file for `packet`: a value for its first few fields of each kind.
 fn answer_file(packet: &tarea::resolve::Packet) -> AnswerFile {
     let mut answers = BTreeMap::new();
-    for field in answers::fields(packet) {
+    for field in form::fields(packet) {
         let value = match field.kind {
             FieldType::Scale => (field.max - 1).to_string(),
             FieldType::Percent => "80".into(),
@@ -201,7 +202,7 @@ fn import_refuses_files_that_do_not_fit_and_writes_nothing() {
     unknown.answers.insert("thought-record/99/nothing".into(), "x".into());
     write_json(&dir.join("2-unknown-field.json"), &unknown);
     let mut out_of_range = answer_file(&packets[2].0);
-    let scale = answers::fields(&packets[2].0).into_iter().find(|f| f.kind == FieldType::Scale).unwrap();
+    let scale = form::fields(&packets[2].0).into_iter().find(|f| f.kind == FieldType::Scale).unwrap();
     out_of_range.answers.insert(scale.key.clone(), "11".into());
     write_json(&dir.join("3-out-of-range.json"), &out_of_range);
     let mut foreign = good.clone();
@@ -242,7 +243,7 @@ fn every_answer_written_online_is_in_the_therapist_copy_and_in_no_public_file() 
         let written: BTreeSet<String> =
             copy.select(&sel(".written-sheet td, .written-sheet dd")).map(|c| c.text().collect()).collect();
         for field in
-            answers::fields(packet).iter().filter(|f| f.kind == FieldType::Text && !f.key.ends_with("/reflection"))
+            form::fields(packet).iter().filter(|f| f.kind == FieldType::Text && !f.key.ends_with("/reflection"))
         {
             let value = format!("written online for {}", field.key);
             assert!(written.contains(&value), "{} {}: {value} is not in the copy", link.patient_id, link.date);
@@ -341,7 +342,7 @@ fn downloads_merge_in_the_order_they_were_saved_whatever_their_names() {
     let packets = tarea::packets(root).unwrap();
     let (packet, link) = &packets[0];
     let key = format!("{}/likely", packet.tasks[0].id);
-    let other = answers::fields(packet).into_iter().find(|f| f.kind == FieldType::Text).unwrap().key;
+    let other = form::fields(packet).into_iter().find(|f| f.kind == FieldType::Text).unwrap().key;
     let file = |saved: &str, likely: &str| {
         let mut f = answer_file(packet);
         f.answers.retain(|k, _| *k == key || *k == other);
