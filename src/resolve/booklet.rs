@@ -203,3 +203,47 @@ fn course_charts(source: &BookletSource<'_>, packet: &Packet) -> Vec<Chart> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::Diagnostics;
+    use crate::i18n::Strings;
+    use crate::templates::Templates;
+    use crate::token::Secret;
+
+    /// The booklet of the course fixture (six sessions ending with the review), resolved without
+    /// laying anything out.
+    fn course_booklet() -> super::Booklet {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/course");
+        let mut diags = Diagnostics::default();
+        let site = crate::load::load_site(&root, &mut diags).expect("the fixture loads");
+        let strings = Strings::parse(Templates::builtin().file("i18n.toml")).unwrap();
+        let resolved = super::super::resolve_site(&site, &strings, &Secret::from_bytes(b"unit test"), false);
+        resolved.booklets.into_iter().next().expect("the last session gives the review")
+    }
+
+    #[test]
+    fn the_toolkit_keeps_how_and_a_blank_undated_sheet_of_each_technique() {
+        let booklet = course_booklet();
+        let titles: Vec<&str> = booklet.tools.iter().map(|t| t.item.title.as_str()).collect();
+        assert_eq!(titles, ["Registro de prueba", "Respiración", "Mi propia tarea", "Señales de alerta"]);
+        let blank: Vec<bool> = booklet.tools.iter().map(|t| t.sheet.is_some()).collect();
+        assert_eq!(blank, [true, true, true, false], "the warning-signs plan is printed whole, not blank");
+        // The template's toolkit text, or its instructions when it has none.
+        assert_eq!(booklet.tools[1].how.md.trim(), "Cuando notes tensión, respira despacio cinco minutos.");
+        assert!(booklet.tools[0].how.md.contains("Una fila al día."));
+        assert!(booklet.tools[0].worked.ends_with("hasta el nivel 2 de 5"), "{}", booklet.tools[0].worked);
+
+        let record = booklet.tools[0].sheet.as_ref().unwrap();
+        assert_eq!(record.level, 2, "the last level given");
+        assert!(record.blank && record.note.is_none() && !record.repeat);
+        assert_eq!(record.blocks.len(), 7, "a week of days");
+        assert!(
+            record.blocks.iter().all(|b| b.date.as_ref().is_some_and(|d| d.short == "__ / __" && d.iso.is_empty()))
+        );
+        assert!(!record.when.contains("hasta"), "no end date: {}", record.when);
+        let own = booklet.tools[2].sheet.as_ref().unwrap();
+        assert!(!own.when.contains("sesión"), "no next session after therapy: {}", own.when);
+        assert_eq!(booklet.t["how-did-it-go"], "¿Cómo ha ido? ¿Qué quieres recordar?");
+    }
+}
