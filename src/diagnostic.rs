@@ -125,8 +125,8 @@ impl fmt::Display for Diagnostic {
         // the offending line itself): control characters are shown escaped, never sent to the
         // terminal, where they could clear the screen or overprint the report.
         writeln!(f, "{label}: {}", Visible(&self.message))?;
-        let help = self.help.as_deref().map(Visible);
-        match (&self.location, &self.file) {
+        // The lines under the snippet (or the file) line up with its gutter.
+        let pad = match (&self.location, &self.file) {
             (Some(loc), _) => {
                 let num = loc.line.to_string();
                 let pad = " ".repeat(num.len());
@@ -154,30 +154,19 @@ impl fmt::Display for Diagnostic {
                 }
                 writeln!(f, "{num} | {code}")?;
                 writeln!(f, "{pad} | {before}{}", "^".repeat(carets.max(1)))?;
-                for note in &self.notes {
-                    writeln!(f, "{pad} = note: {}", Visible(note))?;
-                }
-                if let Some(help) = help {
-                    writeln!(f, "{pad} = help: {help}")?;
-                }
+                pad
             }
             (None, Some(file)) => {
                 writeln!(f, " --> {}", Visible(&file.to_string_lossy()))?;
-                for note in &self.notes {
-                    writeln!(f, "  = note: {}", Visible(note))?;
-                }
-                if let Some(help) = help {
-                    writeln!(f, "  = help: {help}")?;
-                }
+                " ".to_string()
             }
-            (None, None) => {
-                for note in &self.notes {
-                    writeln!(f, "  = note: {}", Visible(note))?;
-                }
-                if let Some(help) = help {
-                    writeln!(f, "  = help: {help}")?;
-                }
-            }
+            (None, None) => " ".to_string(),
+        };
+        for note in &self.notes {
+            writeln!(f, "{pad} = note: {}", Visible(note))?;
+        }
+        if let Some(help) = &self.help {
+            writeln!(f, "{pad} = help: {}", Visible(help))?;
         }
         Ok(())
     }

@@ -410,13 +410,15 @@ pub fn check(root: &std::path::Path) -> Result<Vec<Diagnostic>> {
 }
 
 /// Loads, validates and resolves the site at `root` without laying anything out: every input
-/// problem as [`check`] finds it, in a fraction of the time (no Typst, no Tera). A site that
-/// passes can still fail in an overridden layout, which only [`check`] lays out.
+/// problem and warning [`check`] finds before layout (imported answers that no longer fit their
+/// packet included), in a fraction of the time (no Typst, no Tera). A site that passes can still
+/// fail in an overridden layout, which only [`check`] lays out.
 pub fn validate(root: &std::path::Path) -> Result<Vec<Diagnostic>> {
     let mut diags = Diagnostics::default();
     let Some(prepared) = prepare(root, &mut diags) else { return Err(fail(diags)) };
     let secret = token::Secret::from_bytes(b"tarea validate: tokens do not matter");
-    resolve::resolve_site(&prepared.site, &prepared.strings, &secret, false);
+    let resolved = resolve::resolve_site(&prepared.site, &prepared.strings, &secret, false);
+    stale_answers(&prepared.site, &resolved, &mut diags);
     diags.into_result().map_err(Into::into)
 }
 

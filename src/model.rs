@@ -500,3 +500,18 @@ pub fn plain_date(value: &toml::value::Datetime) -> Option<chrono::NaiveDate> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::plain_date;
+    use chrono::NaiveDate;
+    use toml::value::Datetime;
+
+    #[test]
+    fn dates_with_times_are_not_plain() {
+        let d: Datetime = "2026-11-26".parse().unwrap();
+        assert_eq!(plain_date(&d), NaiveDate::from_ymd_opt(2026, 11, 26));
+        let t: Datetime = "2026-11-26T10:00:00".parse().unwrap();
+        assert_eq!(plain_date(&t), None);
+    }
+}

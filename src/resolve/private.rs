@@ -421,10 +421,10 @@ fn private_notes(table: &toml::Table, strings: &Strings, lang: &str) -> Vec<KeyV
     keys.sort_by_key(|(key, _)| USUAL.iter().position(|u| u == key).unwrap_or(USUAL.len()));
     keys.into_iter()
         .map(|(key, value)| {
-            let known = format!("private-{key}");
-            let label = match strings.get(&known, lang) {
-                label if label != known => label,
-                _ => key_in_words(key),
+            let label = if USUAL.contains(&key.as_str()) {
+                strings.get(&format!("private-{key}"), lang)
+            } else {
+                key_in_words(key)
             };
             let items = match value {
                 toml::Value::Array(items) => items.iter().map(text).collect(),

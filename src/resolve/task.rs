@@ -282,12 +282,7 @@ pub(crate) fn blank_copy(task: &Task, homework: &Homework, cx: &TaskContext<'_>)
     for column in &mut view.columns {
         column.prefill.clear();
     }
-    for param in view.params.iter_mut().filter(|p| !p.shown) {
-        param.items.clear();
-    }
-    let level = &homework.levels.get_ref()[usize::try_from(view.level - 1).unwrap_or(0)];
-    let frequency = level.frequency.as_ref().map_or(homework.frequency, |f| *f.get_ref());
-    view.when = when_line(homework, frequency, &TaskContext { days: &[], ..*cx });
+    view.when = when_line(homework, view.frequency, &TaskContext { days: &[], ..*cx });
     view.note = None;
     view.repeat = false;
     view.blank = true;

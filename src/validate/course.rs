@@ -10,8 +10,8 @@ use chrono::{Datelike, NaiveDate};
 use crate::course;
 use crate::diagnostic::Diagnostics;
 use crate::load::{Loaded, Site, SourceFile};
+use crate::model::plain_date;
 use crate::model::{Kind, Phase, Plan, Session};
-use crate::validate::plain_date;
 
 /// A packet has a row for every day until the next session: more days than this are worth a
 /// second look (a holiday, or a mistyped date).

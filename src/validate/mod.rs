@@ -34,8 +34,6 @@ pub fn validate_site(site: &Site, diags: &mut Diagnostics) {
     }
 }
 
-pub use crate::model::plain_date;
-
 fn check_clinic(site: &Site, diags: &mut Diagnostics) {
     let clinic = &site.clinic.value;
     let src = &site.clinic.source;
@@ -459,20 +457,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
-    use toml::value::Datetime;
 
     #[test]
     fn suggests_near_names_only() {
         assert_eq!(closest("thougt-record", &["reading-guide", "thought-record"]), Some("thought-record"));
         assert_eq!(closest("zzz", &["reading-guide", "thought-record"]), None);
-    }
-
-    #[test]
-    fn dates_with_times_are_not_plain() {
-        let d: Datetime = "2026-11-26".parse().unwrap();
-        assert_eq!(plain_date(&d), NaiveDate::from_ymd_opt(2026, 11, 26));
-        let t: Datetime = "2026-11-26T10:00:00".parse().unwrap();
-        assert_eq!(plain_date(&t), None);
     }
 }

@@ -7,11 +7,11 @@ use chrono::NaiveDate;
 use toml::Spanned;
 use toml::value::Datetime;
 
-use super::plain_date;
 use crate::diagnostic::Diagnostics;
 use crate::i18n::LANGUAGES;
 use crate::load::SourceFile;
 use crate::model::Localized;
+use crate::model::plain_date;
 
 /// Checks that localized texts exist in the languages they are read in.
 pub(super) struct Texts<'a> {

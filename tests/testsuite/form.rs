@@ -316,6 +316,9 @@ fn answers_that_no_longer_fit_their_packet_are_a_warning_and_stay_in_the_file() 
     );
     let kept: AnswerFile = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(kept, file, "the build changed the answers file");
+    // The check without layout warns the same.
+    let warned: Vec<String> = tarea::validate(root).unwrap().iter().map(|w| w.to_string()).collect();
+    assert!(warned.iter().any(|w| w.contains("no longer has: \"thought-record/40/situation\"")), "{warned:?}");
 }
 
 #[test]
