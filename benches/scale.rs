@@ -90,7 +90,7 @@ fn one_size(n: usize) -> Value {
     let edit_s = edit_started.elapsed().as_secs_f64();
 
     let html_only = tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out-html") };
-    let filter = tarea::BuildFilter { no_pdf: true, ..Default::default() };
+    let filter = tarea::BuildRequest { no_pdf: true, ..Default::default() };
     let html = tarea::build_with(&html_only, &filter, None).unwrap();
     let html_pages = html.files;
 
@@ -126,7 +126,7 @@ fn typst_cli(root: &Path, sample: usize) -> Value {
         return Value::Null;
     }
     let dir = root.join("emitted");
-    let filter = tarea::BuildFilter::default();
+    let filter = tarea::BuildRequest::default();
     tarea::emit_typst(root, &dir, &filter).unwrap();
     let folders: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).take(sample).collect();
     let compile = |folder: &Path| {

@@ -81,7 +81,9 @@ impl Suggestion {
     }
 }
 
-/// The level to give `homework` (with `levels` levels) at session index `at`, from its history.
+/// The level to give `homework` (with `levels` levels) at session index `at`, from its history:
+/// the rule written plainly, which the one-pass `resolve::private::Progress` is tested against.
+#[cfg(test)]
 pub fn suggest(course: &[(NaiveDate, &Session)], homework: &str, levels: i64, at: usize) -> Suggestion {
     let history = outcomes(course, homework, at);
     let Some(last) = history.last() else { return Suggestion::New };

@@ -3,7 +3,8 @@
 //! the modules of one layer never use each other in a cycle.
 //!
 //! The layers follow the pipeline: the data and its vocabulary; load and validate; resolve (plan
-//! + library → view models); render and write; the commands that drive them.
+//! and library → view models); render and write; the site's pipeline; the commands that drive
+//! it. A `use crate::{a, b}` would hide its modules from the scan, so the scan refuses it.
 
 /// Every module (the first part of its path under `src/`) and its layer, lowest first.
 const LAYERS: &[(&str, u8)] = &[
@@ -26,17 +27,19 @@ const LAYERS: &[(&str, u8)] = &[
     // Plan + library → view models.
     ("resolve", 2),
     ("suggest", 2),
-    // View models → files, and files → `out/` all or nothing. Rendering still spools its files
-    // to disk as it goes (memory at scale), which is why it shares a layer with writing.
+    // View models → files (in memory), and files → `out/` all or nothing; the cache of what is
+    // there already.
+    ("render", 3),
     ("cache", 3),
     ("write", 3),
-    ("render", 3),
-    // The commands: each drives the stages below.
+    // The site: settings decided once, and the one pipeline every command runs.
+    ("site", 4),
     ("import", 4),
     ("scaffold", 4),
-    ("serve", 4),
-    ("lib", 4),
-    ("main", 5),
+    // The library's entry points and the preview server, then the binary.
+    ("serve", 5),
+    ("lib", 5),
+    ("main", 6),
 ];
 
 #[cfg(test)]
@@ -61,6 +64,10 @@ mod tests {
             let used = graph.entry(module.clone()).or_default();
             for line in std::fs::read_to_string(path).unwrap().lines() {
                 let code = line.split("//").next().unwrap();
+                assert!(
+                    !code.contains("crate::{"),
+                    "{relative}: name the module (`crate::m::{{..}}`), not `crate::{{..}}`"
+                );
                 for (at, _) in code.match_indices("crate::") {
                     let name: String =
                         code[at + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();

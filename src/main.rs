@@ -248,15 +248,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Build { root, out, patient, session, encrypt, unseal, no_pdf, emit_typst, quiet, verbose } => {
             let out = out.unwrap_or_else(|| root.join("out"));
             let options = tarea::BuildOptions { root: root.clone(), out: out.clone() };
-            let filter = tarea::BuildFilter { patient, session, encrypt_all: encrypt, unseal, no_pdf, preview: false };
+            let request = tarea::BuildRequest { patient, session, encrypt, unseal, no_pdf, preview: false };
             if let Some(dir) = &emit_typst {
-                let count = tarea::emit_typst(&root, dir, &filter)?;
+                let count = tarea::emit_typst(&root, dir, &request)?;
                 if !quiet {
                     println!("wrote the Typst sources of {count} documents into {}", dir.display());
                 }
             }
             let bar = (!quiet && std::io::stderr().is_terminal()).then(Bar::new);
-            let report = tarea::build_with(&options, &filter, bar.as_ref().map(|b| b as &dyn tarea::render::Progress))?;
+            let report = tarea::build_with(&options, &request, bar.as_ref().map(|b| b as &dyn tarea::Progress))?;
             if let Some(bar) = bar {
                 bar.0.finish_and_clear();
             }
@@ -378,7 +378,7 @@ impl Bar {
     }
 }
 
-impl tarea::render::Progress for Bar {
+impl tarea::Progress for Bar {
     fn start(&self, total: usize) {
         self.0.set_length(total as u64);
     }

@@ -14,6 +14,22 @@
 
 use std::path::{Path, PathBuf};
 
+/// One file of the output, by its path under `out/`.
+#[derive(Debug, Clone)]
+pub struct OutputFile {
+    /// E.g. `public/<token>/index.html`.
+    pub path: PathBuf,
+    /// Its contents.
+    pub bytes: Vec<u8>,
+}
+
+impl OutputFile {
+    /// A file at `path` (relative to `out/`).
+    pub fn new(path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>) -> Self {
+        OutputFile { path: path.into(), bytes: bytes.into() }
+    }
+}
+
 /// What is published: everything under it can be fetched by anyone who knows the address.
 pub const PUBLIC: &str = "public";
 /// The therapist's side: never uploaded.

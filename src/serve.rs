@@ -46,7 +46,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use notify::{RecursiveMode, Watcher};
 
-use crate::{BuildFilter, BuildOptions, Failed, build_with};
+use crate::diagnostic::Failed;
+use crate::site::{self, BuildOptions, BuildRequest, BuildSettings};
 
 /// Where the preview is built and served from, relative to the site root.
 pub const PREVIEW_DIR: &str = ".tarea/preview";
@@ -193,7 +194,8 @@ fn rebuild_on_change(root: &Path, preview: &Path, state: &State, changed: &Recei
 
 fn rebuild(root: &Path, preview: &Path, state: &State) {
     let options = BuildOptions { root: root.to_path_buf(), out: preview.to_path_buf() };
-    match build_with(&options, &BuildFilter { preview: true, ..Default::default() }, None) {
+    let preview = BuildSettings::decide(&options, &BuildRequest { preview: true, ..Default::default() });
+    match preview.and_then(|settings| site::build(&settings, None)) {
         Ok(report) => {
             for warning in &report.warnings {
                 eprintln!("{warning}");

@@ -1,25 +1,24 @@
 //! Stage 4: packets become files — HTML pages and Markdown through Tera, the PDF through Typst.
 //!
 //! Each renderer is built once per build from the [`Templates`](crate::templates::Templates) (so
-//! templates are parsed once) and then turns view models into bytes without touching the disk.
+//! templates are parsed once) and then turns view models into bytes without touching the disk:
+//! a packet in, its files out, in memory. Which packets to render, the cache, the worker pool
+//! and where the files go are the site's business ([`crate::site`]).
 
 pub mod audit;
 pub mod html;
 pub mod ics;
 pub mod pdf;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
+use std::path::Path;
 
-use crate::cache::{self, Cache, Entry, PacketInputs};
-use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::output;
+use crate::diagnostic::Diagnostic;
+use crate::output::{self, OutputFile};
 use crate::resolve::{Booklet, Packet, PacketLink, Resolved};
 use crate::seal;
 use crate::templates::Templates;
 use crate::token::Secret;
-use crate::write;
-use crate::write::OutputFile;
 use html::{PageRenderer, PrivateIndex};
 use pdf::PdfRenderer;
 
@@ -79,82 +78,16 @@ pub struct Renderers<'a> {
     pub templates: &'a Templates,
     /// The parsed Tera templates.
     pub pages: &'a PageRenderer,
-    /// Told as documents are laid out (a progress bar on a terminal).
-    pub progress: Option<&'a dyn Progress>,
-    /// The site secret (for sealing encrypted packets reproducibly).
-    pub secret: &'a Secret,
 }
 
-/// Something that shows how far rendering has got.
-pub trait Progress: Sync {
-    /// Rendering `total` documents starts.
-    fn start(&self, total: usize);
-    /// `n` more documents are done.
-    fn advance(&self, n: usize);
-}
-
-/// Which packets to render, by index into [`Resolved::packets`] (the private index always lists
-/// every packet).
-pub struct Selection {
-    /// One flag per packet.
-    pub packets: Vec<bool>,
-}
-
-/// Everything rendered, in memory, ready to be written.
-pub struct Rendered {
-    /// The files rendered, by their path under `out/`.
-    pub files: Vec<OutputFile>,
-    /// Files of packets whose inputs did not change: already on disk, not rendered again.
-    pub kept: Vec<PathBuf>,
-    /// Packet files written to the spool folder as they were rendered (paths under `out/`).
-    pub spooled: Vec<PathBuf>,
-    /// PDF pages laid out.
-    pub pages: usize,
-    /// Packets rendered (the others were kept).
-    pub packets: usize,
-    /// The cache to save with the output.
-    pub cache: Cache,
-}
-
-/// What to render and what is already there.
-pub struct RenderOptions<'a> {
-    /// Which packets.
-    pub selection: &'a Selection,
-    /// The previous build's cache.
-    pub cache: &'a Cache,
-    /// The output folder the cache describes.
-    pub out: &'a Path,
-    /// Whether to make PDFs (`--no-pdf` leaves them out).
-    pub pdf: bool,
-    /// Where rendered packet files go as soon as they are made, so memory stays flat however many
-    /// packets there are; `None` keeps them in memory (a check).
-    pub spool: Option<&'a Path>,
-}
-
-/// How many packets are laid out between two evictions of Typst's caches: memory stays flat
-/// however large the caseload.
-const EVICT_EVERY: usize = 8;
-
-/// Renders every chosen packet whose inputs changed (on every core), plus the shared assets, the
-/// therapist copies and the private index. Problems go to `diags`, each distinct one once (a
-/// broken layout fails every packet alike).
-pub fn render_site(
+/// The therapist copies of the packets whose tokens are `chosen` (private pages).
+pub fn therapist_copies(
     resolved: &Resolved,
-    renderers: &Renderers<'_>,
-    index: &PrivateIndex<'_>,
-    options: &RenderOptions<'_>,
-    diags: &mut Diagnostics,
-) -> Rendered {
-    let Renderers { templates, pages, progress, secret } = *renderers;
-    let mut problems: Vec<Diagnostic> = Vec::new();
-    let mut files = shared_files(resolved, renderers, index, &mut problems);
-    let chosen: BTreeSet<&str> = resolved
-        .packets
-        .iter()
-        .zip(&options.selection.packets)
-        .filter(|(_, keep)| **keep)
-        .map(|(p, _)| p.token.as_str())
-        .collect();
+    chosen: &BTreeSet<&str>,
+    pages: &PageRenderer,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<OutputFile> {
+    let mut files = Vec::new();
     for copy in resolved.copies.iter().filter(|c| chosen.contains(c.token.as_str())) {
         let path = output::therapist_copy(&copy.patient_id, &copy.date.iso);
         match pages.therapist_copy(copy) {
@@ -162,106 +95,19 @@ pub fn render_site(
             Err(d) => problems.push(d),
         }
     }
-
-    // Keep what is on disk already; render the rest.
-    let fingerprint = cache::fingerprint(templates);
-    let mut next = Cache { version: env!("CARGO_PKG_VERSION").into(), packets: BTreeMap::new() };
-    let mut kept = Vec::new();
-    let mut spooled = Vec::new();
-    let mut work = Vec::new();
-    for (packet, link) in resolved.packets.iter().zip(&resolved.links) {
-        let token = packet.token.as_str();
-        if !chosen.contains(token) {
-            if let Some(entry) = options.cache.packets.get(token) {
-                next.packets.insert(token.into(), entry.clone());
-            }
-            continue;
-        }
-        let booklet = resolved.booklets.iter().find(|b| b.token == token);
-        let password = link.password.as_deref();
-        let inputs = PacketInputs { fingerprint: &fingerprint, packet, booklet, password, pdf: options.pdf };
-        let key = cache::packet_key(&inputs);
-        match options.cache.hit(options.out, token, &key) {
-            Some(on_disk) => {
-                kept.extend(on_disk.iter().cloned());
-                next.packets.insert(token.into(), Entry { key, files: on_disk.to_vec() });
-            }
-            None => work.push(Work { packet, booklet, password, key }),
-        }
-    }
-
-    let pdf = (options.pdf && !work.is_empty()).then(|| PdfRenderer::new(templates));
-    let context = PacketContext { pages, pdf: pdf.as_ref(), secret };
-    if let Some(progress) = progress {
-        progress.start(work.len());
-    }
-    let mut page_count = 0;
-    for batch in work.chunks(EVICT_EVERY) {
-        let results = in_parallel(batch, |w| render_packet(w, &context));
-        for (w, result) in batch.iter().zip(results) {
-            match result {
-                Ok(done) => {
-                    page_count += done.pages;
-                    problems.extend(done.warnings);
-                    let paths: Vec<PathBuf> = done.files.iter().map(|f| f.path.clone()).collect();
-                    next.packets.insert(w.packet.token.clone(), Entry { key: w.key.clone(), files: paths.clone() });
-                    match options.spool {
-                        Some(spool) => match write::spool(spool, &done.files) {
-                            Ok(()) => spooled.extend(paths),
-                            Err(e) => problems.push(Diagnostic::error(Some(spool), format!("cannot write: {e:#}"))),
-                        },
-                        None => files.extend(done.files),
-                    }
-                }
-                Err(errors) => problems.extend(errors),
-            }
-        }
-        typst::comemo::evict(1);
-        if let Some(progress) = progress {
-            progress.advance(batch.len());
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    diags.extend(problems.into_iter().filter(|d| seen.insert(d.to_string())));
-    Rendered { files, kept, spooled, pages: page_count, packets: work.len(), cache: next }
-}
-
-/// Runs `f` over `items` on one worker per core, each taking the next item when free, and returns
-/// the results in order. Exactly that many packets are in flight: Typst parallelises inside one
-/// document too, and a work-stealing pool would start ever more documents while waiting, each
-/// holding its memory.
-fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).max(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break done };
-                        done.push((i, f(item)));
-                    }
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("a rendering thread panicked")).collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    files
 }
 
 /// The files every build writes: stylesheet, fonts, scripts, server settings, the private index
 /// and links.csv. No robots.txt: it only counts at a host's root, and a `Disallow` there would keep
 /// crawlers from ever seeing the pages' `noindex` (docs/publishing.md).
-fn shared_files(
+pub fn shared_files(
     resolved: &Resolved,
     renderers: &Renderers<'_>,
     index: &PrivateIndex<'_>,
     problems: &mut Vec<Diagnostic>,
 ) -> Vec<OutputFile> {
-    let Renderers { templates, pages, .. } = *renderers;
+    let Renderers { templates, pages } = *renderers;
     let paper = resolved.packets.first().map_or("a4", |p| p.paper);
     let mut files = Vec::new();
     let rendered = [
@@ -313,30 +159,38 @@ fn publishable(name: &str, file: &crate::templates::TemplateFile) -> bool {
 }
 
 /// One packet to render.
-struct Work<'a> {
-    packet: &'a Packet,
-    booklet: Option<&'a Booklet>,
-    password: Option<&'a str>,
-    key: String,
+pub struct PacketJob<'a> {
+    /// The packet.
+    pub packet: &'a Packet,
+    /// Its end-of-therapy booklet, if it has one.
+    pub booklet: Option<&'a Booklet>,
+    /// Its password, when it is sealed.
+    pub password: Option<&'a str>,
 }
 
 /// What rendering a packet needs besides the packet.
-struct PacketContext<'a> {
-    pages: &'a PageRenderer,
-    pdf: Option<&'a PdfRenderer>,
-    secret: &'a Secret,
+pub struct PacketContext<'a> {
+    /// The parsed Tera templates.
+    pub pages: &'a PageRenderer,
+    /// The Typst renderer; `None` leaves the PDFs out.
+    pub pdf: Option<&'a PdfRenderer>,
+    /// The site secret (sealing).
+    pub secret: &'a Secret,
 }
 
 /// One packet's files and what making them took.
-struct PacketFiles {
-    files: Vec<OutputFile>,
-    pages: usize,
-    warnings: Vec<Diagnostic>,
+pub struct PacketFiles {
+    /// Its files, by their path under `out/`.
+    pub files: Vec<OutputFile>,
+    /// PDF pages laid out.
+    pub pages: usize,
+    /// Typst's warnings.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Renders one packet: its pages, Markdown, PDF, booklet — sealed into one page when it has a
 /// password.
-fn render_packet(work: &Work<'_>, cx: &PacketContext<'_>) -> Result<PacketFiles, Vec<Diagnostic>> {
+pub fn packet(work: &PacketJob<'_>, cx: &PacketContext<'_>) -> Result<PacketFiles, Vec<Diagnostic>> {
     let packet = work.packet;
     let file = |name: &str| output::packet_file(&packet.token, name);
     let mut done = PacketFiles { files: Vec::new(), pages: 0, warnings: Vec::new() };

@@ -206,19 +206,10 @@ fn course_charts(source: &BookletSource<'_>, packet: &Packet) -> Vec<Chart> {
 
 #[cfg(test)]
 mod tests {
-    use crate::diagnostic::Diagnostics;
-    use crate::i18n::Strings;
-    use crate::templates::Templates;
-    use crate::token::Secret;
-
     /// The booklet of the course fixture (six sessions ending with the review), resolved without
     /// laying anything out.
     fn course_booklet() -> super::Booklet {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/course");
-        let mut diags = Diagnostics::default();
-        let site = crate::load::load_site(&root, &mut diags).expect("the fixture loads");
-        let strings = Strings::parse(Templates::builtin().file("i18n.toml")).unwrap();
-        let resolved = super::super::resolve_site(&site, &strings, &Secret::from_bytes(b"unit test"), false);
+        let resolved = super::super::tests::fixture("course");
         resolved.booklets.into_iter().next().expect("the last session gives the review")
     }
 

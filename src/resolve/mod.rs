@@ -30,6 +30,7 @@ use crate::markdown::{self, Block};
 use crate::model::plain_date;
 use crate::model::{Homework, Kind, Plan, Session, Task};
 use crate::token::Secret;
+use crate::validate::Validated;
 
 /// Days of blocks when a session has no `next`.
 const DEFAULT_DAYS: i64 = 7;
@@ -161,8 +162,8 @@ pub struct Resolved {
 
 /// Resolves every session of every plan into a packet, plus the private side. `encrypt_all`
 /// seals every packet (`build --encrypt`), not only those the plans or the clinic ask for.
-/// Assumes the site validated.
-pub fn resolve_site(site: &Site, strings: &Strings, secret: &Secret, encrypt_all: bool) -> Resolved {
+pub fn resolve_site(site: &Validated<Site>, strings: &Strings, secret: &Secret, encrypt_all: bool) -> Resolved {
+    let site: &Site = site;
     let mut all = Resolved {
         packets: Vec::new(),
         links: Vec::new(),
@@ -415,5 +416,113 @@ impl Days {
     fn list(self) -> Vec<NaiveDate> {
         let end = self.next.unwrap_or(self.first + Duration::days(DEFAULT_DAYS));
         self.first.iter_days().take_while(|d| *d < end).collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::diagnostic::Diagnostics;
+    use crate::i18n::Strings;
+    use crate::templates::Templates;
+    use crate::token::Secret;
+
+    /// The fixture site `tests/fixtures/<name>` loaded, validated and resolved: no layout.
+    pub(crate) fn fixture(name: &str) -> super::Resolved {
+        resolved(name, false)
+    }
+
+    fn resolved(name: &str, seal_all: bool) -> super::Resolved {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+        let mut diags = Diagnostics::default();
+        let site = crate::load::load_site(&root, &mut diags).expect("the fixture loads");
+        let site = crate::validate::validate_site(site, &mut diags).unwrap_or_else(|| panic!("{diags:?}"));
+        let strings = Strings::parse(Templates::builtin().file("i18n.toml")).unwrap();
+        super::resolve_site(&site, &strings, &Secret::from_bytes(b"unit test"), seal_all)
+    }
+
+    /// The packet of `patient`'s session on `date` in the small fixture.
+    fn packet<'a>(resolved: &'a super::Resolved, patient: &str, date: &str) -> &'a super::Packet {
+        let at = resolved.links.iter().position(|l| l.patient_id == patient && l.date == date);
+        &resolved.packets[at.unwrap_or_else(|| panic!("no packet of {patient} on {date}"))]
+    }
+
+    #[test]
+    fn one_packet_per_session_in_the_patients_language_with_its_own_token() {
+        let resolved = fixture("small");
+        let rows: Vec<(&str, &str, &str)> = resolved
+            .links
+            .iter()
+            .zip(&resolved.packets)
+            .map(|(l, p)| (l.patient_id.as_str(), l.date.as_str(), p.lang.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("elisa", "2026-11-19", "es"),
+                ("elisa", "2026-11-26", "es"),
+                ("marta", "2026-11-26", "ca"),
+                ("marta", "2026-12-03", "ca"),
+                ("tom", "2026-11-27", "en"),
+            ]
+        );
+        assert!(resolved.links.iter().zip(&resolved.packets).all(|(l, p)| l.token == p.token && l.date == p.date.iso));
+        let tokens: std::collections::BTreeSet<&str> = resolved.links.iter().map(|l| l.token.as_str()).collect();
+        assert_eq!(tokens.len(), 5, "every packet has a token of its own");
+        assert_eq!(resolved.copies.len(), 5, "one therapist copy per packet");
+        assert_eq!(resolved.patients.len(), 3, "one summary per patient");
+    }
+
+    #[test]
+    fn a_daily_task_has_a_dated_block_for_every_day_until_the_next_session() {
+        let resolved = fixture("small");
+        let record = &packet(&resolved, "elisa", "2026-11-26").tasks[0];
+        assert_eq!((record.id.as_str(), record.level), ("record", 1));
+        let days: Vec<&str> = record.blocks.iter().map(|b| b.date.as_ref().unwrap().iso.as_str()).collect();
+        assert_eq!(
+            days,
+            ["2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02"],
+            "from the session to the day before the next (2026-12-03)"
+        );
+        assert_eq!(
+            record.note.as_ref().map(|n| n.md.trim()),
+            Some("Fíjate sobre todo en los momentos en el instituto.")
+        );
+        // Marta's next session is four days later: four days to fill in.
+        assert_eq!(packet(&resolved, "marta", "2026-11-26").tasks[0].blocks.len(), 4);
+    }
+
+    #[test]
+    fn the_level_asked_is_the_level_printed_and_a_perfectionist_sees_no_count() {
+        let resolved = fixture("small");
+        let tom = &packet(&resolved, "tom", "2026-11-27").tasks[0];
+        assert_eq!((tom.level, tom.level_label.as_deref()), (5, Some("Level 5 of 5")));
+        let marta = packet(&resolved, "marta", "2026-11-26");
+        assert!(marta.perfectionism);
+        assert_eq!((marta.tasks[0].level, marta.tasks[0].level_label.as_deref()), (3, Some("Nivell 3")));
+        // A higher level asks for more: level 5 has more columns than level 1.
+        let elisa = &packet(&resolved, "elisa", "2026-11-26").tasks[0];
+        assert!(tom.columns.len() > elisa.columns.len(), "{} vs {}", tom.columns.len(), elisa.columns.len());
+    }
+
+    #[test]
+    fn a_param_is_kept_as_the_plan_wrote_it_for_each_renderer_to_escape() {
+        let resolved = fixture("small");
+        let reading = &packet(&resolved, "elisa", "2026-11-19").tasks[0];
+        let book = reading.params.iter().find(|p| p.name == "book").expect("the book param");
+        assert_eq!(book.value, "El *principito* <b>", "neither Markdown nor HTML: data");
+        let chapters = &packet(&resolved, "elisa", "2026-11-26").tasks[1].params;
+        let listed = chapters.iter().find(|p| p.name == "chapters").expect("the chapters param");
+        assert_eq!(listed.items, ["Capítulo 1", "Capítulo 2"]);
+    }
+
+    #[test]
+    fn packets_have_passwords_only_when_sealing_is_asked() {
+        assert!(fixture("small").links.iter().all(|l| l.password.is_none()), "no plan or clinic asks for sealing");
+        let sealed = resolved("small", true);
+        let passwords: Vec<&str> = sealed.links.iter().map(|l| l.password.as_deref().unwrap()).collect();
+        assert_eq!(passwords[0], passwords[1], "one password per patient, for all their packets");
+        assert_ne!(passwords[0], passwords[2], "patients do not share a password");
+        // Sealing changes who can open a packet, not what it holds.
+        assert_eq!(sealed.packets[0].token, fixture("small").packets[0].token);
     }
 }

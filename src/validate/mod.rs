@@ -19,8 +19,26 @@ use text::{
     check_time,
 };
 
-/// Checks a loaded site, recording every problem in `diags`.
-pub fn validate_site(site: &Site, diags: &mut Diagnostics) {
+/// A value that passed validation. Only this module makes one ([`validate_site`]), so a stage that
+/// takes a `Validated<Site>` (resolve) knows every cross-file rule holds without checking again.
+#[derive(Debug)]
+pub struct Validated<T>(T);
+
+impl<T> std::ops::Deref for Validated<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Checks a loaded site, recording every problem in `diags`: the site comes back validated when
+/// `diags` holds no error at all (this check's, or an earlier stage's).
+pub fn validate_site(site: Site, diags: &mut Diagnostics) -> Option<Validated<Site>> {
+    check_site(&site, diags);
+    (diags.error_count() == 0).then_some(Validated(site))
+}
+
+fn check_site(site: &Site, diags: &mut Diagnostics) {
     check_clinic(site, diags);
     let clinic_languages: Vec<&str> =
         site.clinic.value.languages.get_ref().iter().map(|l| l.get_ref().as_str()).collect();

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use walkdir::WalkDir;
 
+use crate::output::OutputFile;
 use manifest::{Manifest, hash};
 
 /// The folders of `out/` that a build owns.
@@ -37,22 +38,6 @@ pub const SPOOL: &str = ".tarea-spool";
 const PLACEHOLDERS: [&str; 2] = [".gitkeep", "README.md"];
 /// tarea's own bookkeeping at the top of `out/`.
 const BOOKKEEPING: [&str; 5] = [manifest::FILE, lock::FILE, crate::output::CACHE_FILE, STAGING, SPOOL];
-
-/// One file of the output, by its path under `out/`.
-#[derive(Debug, Clone)]
-pub struct OutputFile {
-    /// E.g. `public/<token>/index.html`.
-    pub path: PathBuf,
-    /// Its contents.
-    pub bytes: Vec<u8>,
-}
-
-impl OutputFile {
-    /// A file at `path` (relative to `out/`).
-    pub fn new(path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>) -> Self {
-        OutputFile { path: path.into(), bytes: bytes.into() }
-    }
-}
 
 /// What writing did.
 #[derive(Debug, Default)]

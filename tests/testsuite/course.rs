@@ -415,7 +415,7 @@ fn a_long_plan_shows_the_last_twelve_sessions_in_each_copy() {
     std::fs::remove_dir_all(root.join("library/answers")).unwrap();
     std::fs::write(root.join("library/plans/largo.toml"), long_plan(300)).unwrap();
     let options = tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out") };
-    let filter = tarea::BuildFilter { no_pdf: true, ..Default::default() };
+    let filter = tarea::BuildRequest { no_pdf: true, ..Default::default() };
     tarea::build_with(&options, &filter, None).expect("a plan of 300 sessions builds");
 
     let mut copies: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("out/private/largo"))

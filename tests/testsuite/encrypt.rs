@@ -94,7 +94,7 @@ fn encrypted_builds_are_reproducible_too() {
 fn build_encrypt_seals_every_packet_and_lists_every_password() {
     let site = fixture("small");
     let options = tarea::BuildOptions { root: site.path().to_path_buf(), out: site.path().join("out") };
-    let filter = tarea::BuildFilter { encrypt_all: true, ..Default::default() };
+    let filter = tarea::BuildRequest { encrypt: true, ..Default::default() };
     tarea::build_with(&options, &filter, None).unwrap();
     for dir in packet_dirs(site.path()) {
         let names: Vec<String> =

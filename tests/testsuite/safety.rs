@@ -14,11 +14,11 @@ fn tarea() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tarea"))
 }
 
-fn no_pdf() -> tarea::BuildFilter {
-    tarea::BuildFilter { no_pdf: true, ..Default::default() }
+fn no_pdf() -> tarea::BuildRequest {
+    tarea::BuildRequest { no_pdf: true, ..Default::default() }
 }
 
-fn build_with(root: &Path, filter: &tarea::BuildFilter) -> anyhow::Result<tarea::BuildReport> {
+fn build_with(root: &Path, filter: &tarea::BuildRequest) -> anyhow::Result<tarea::BuildReport> {
     tarea::build_with(&tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out") }, filter, None)
 }
 
@@ -51,7 +51,7 @@ fn is_sealed(root: &Path, token: &str) -> bool {
 fn encrypt_is_a_property_of_the_site_that_no_later_build_forgets() {
     let site = fixture("small");
     let root = site.path();
-    build_with(root, &tarea::BuildFilter { encrypt_all: true, no_pdf: true, ..Default::default() }).unwrap();
+    build_with(root, &tarea::BuildRequest { encrypt: true, no_pdf: true, ..Default::default() }).unwrap();
     let tokens = linked_tokens(root);
     assert!(tokens.len() >= 4 && tokens.iter().all(|t| is_sealed(root, t)));
     assert!(root.join(tarea::seal::SEALED_STATE).is_file(), "the site remembers it is sealed");
@@ -73,7 +73,7 @@ fn encrypt_is_a_property_of_the_site_that_no_later_build_forgets() {
     assert!(snapshot(&root.join("out")) == before, "a refused build changed out/");
 
     // On purpose, with --unseal: open again, and the site forgets it was sealed.
-    build_with(root, &tarea::BuildFilter { unseal: true, no_pdf: true, ..Default::default() }).unwrap();
+    build_with(root, &tarea::BuildRequest { unseal: true, no_pdf: true, ..Default::default() }).unwrap();
     assert!(tokens.iter().all(|t| root.join("out/public").join(t).join("packet.md").is_file()));
     assert!(!root.join(tarea::seal::SEALED_STATE).exists());
 }
@@ -128,7 +128,7 @@ fn every_password_in_links_csv_opens_its_packet_as_listed() {
     let text = std::fs::read_to_string(root.join("library/plans/tom.toml")).unwrap();
     std::fs::write(root.join("library/plans/tom.toml"), text.replace("@correct", "correct")).unwrap();
 
-    build_with(root, &tarea::BuildFilter { encrypt_all: true, no_pdf: true, ..Default::default() }).unwrap();
+    build_with(root, &tarea::BuildRequest { encrypt: true, no_pdf: true, ..Default::default() }).unwrap();
     let csv = std::fs::read_to_string(root.join("out/private/links.csv")).unwrap();
     let mut opened = 0;
     for line in csv.lines().skip(1) {

@@ -1,0 +1,156 @@
+//! `tarea build`: the whole pipeline into `out/` — load and validate, plan, render, write, all or
+//! nothing — under the output folder's lock.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::output;
+use crate::resolve::PacketLink;
+use crate::seal;
+use crate::token;
+use crate::write;
+
+use super::{BuildSettings, Pipeline, Progress, SealedState, Target, fail};
+
+/// What a successful build did.
+#[derive(Debug)]
+pub struct BuildReport {
+    /// Packets built (rendered now, or unchanged and kept).
+    pub packets: usize,
+    /// Packets rendered by this build (the others had not changed).
+    pub rendered: usize,
+    /// PDF pages laid out.
+    pub pages: usize,
+    /// Files written under `out/` (new or changed).
+    pub files: usize,
+    /// Their paths under `out/`.
+    pub written: Vec<PathBuf>,
+    /// Files in `out/` that tarea did not write and left alone.
+    pub foreign: Vec<PathBuf>,
+    /// Files of an earlier build that are gone (their session left a plan).
+    pub removed: usize,
+    /// Problems that did not stop the build.
+    pub warnings: Vec<Diagnostic>,
+    /// The secret file, when this build had to create it.
+    pub created_secret: Option<PathBuf>,
+    /// Wall-clock time of the whole build.
+    pub elapsed: Duration,
+}
+
+/// Builds what `settings` choose into their `out/`. Problems in the input fail the build with a
+/// [`Failed`](crate::Failed) listing all of them, and nothing is written.
+pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Result<BuildReport> {
+    let started = Instant::now();
+    let pipeline = Pipeline::load(&settings.root)?;
+    if let Some(patient) = &settings.patient {
+        pipeline.plan_of(patient)?;
+    }
+    let (secret, created_secret) = token::load_or_create_secret(&settings.root)?;
+    let out = settings.out.as_path();
+    write::check_out(out)?;
+    let _lock = write::lock::lock(out, &|holder| {
+        eprintln!("waiting for the other build into {} to finish ({holder})…", out.display());
+    })?;
+    write::discard_spool(out)?;
+    let mut planned = pipeline.plan(settings, secret);
+    let mut diags = std::mem::take(&mut planned.diags);
+    if settings.guard_sealed {
+        guard_sealed(out, &planned.resolved.links, &planned.chosen, &mut diags);
+    }
+    let target = Target::out(settings);
+    let rendered = pipeline.render(&planned, &target, progress);
+    diags.extend(rendered.problems);
+    if diags.error_count() > 0 {
+        write::discard_spool(out)?;
+        return Err(fail(diags));
+    }
+    if settings.sealed_state == SealedState::Remember {
+        seal::remember_sealed(&settings.root)?;
+    }
+    let output = write::Output {
+        files: &rendered.files,
+        spooled: &rendered.spooled,
+        kept: &rendered.kept,
+        whole: settings.is_everything(),
+    };
+    // The cache vouches only for packets this build leaves alone until every file is in place.
+    rendered.cache.settled(&target.previous).save(out)?;
+    let written = write::write_output(out, &output)?;
+    rendered.cache.save(out)?;
+    if settings.sealed_state == SealedState::Forget {
+        seal::forget_sealed(&settings.root)?;
+    }
+    let mut warnings = diags.into_result().unwrap_or_default();
+    warnings.extend(write_warnings(out, &written));
+    Ok(BuildReport {
+        packets: planned.chosen.iter().filter(|k| **k).count(),
+        rendered: rendered.packets,
+        pages: rendered.pages,
+        files: written.written,
+        written: rendered.files.iter().map(|f| f.path.clone()).chain(rendered.spooled.iter().cloned()).collect(),
+        foreign: written.foreign,
+        removed: written.removed,
+        warnings,
+        created_secret,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// What the write stage noticed and the user should hear: manifest lines it ignored, old files it
+/// did not delete.
+fn write_warnings(out: &Path, written: &write::Written) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    if let Some(first) = written.refused.first() {
+        let manifest = out.join(write::manifest::FILE);
+        found.push(
+            Diagnostic::error(
+                Some(&manifest),
+                format!(
+                    "ignored {} line(s) that name no file tarea writes (the first: `{first}`)",
+                    written.refused.len()
+                ),
+            )
+            .help("tarea only ever removes files under out/public and out/private that it wrote; the file was edited")
+            .warning(),
+        );
+    }
+    for path in &written.spared {
+        found.push(
+            Diagnostic::error(Some(&out.join(path)), "kept an old file: its content is not what tarea wrote there")
+                .help("its session left the plan; delete the file yourself if nobody needs it")
+                .warning(),
+        );
+    }
+    found
+}
+
+/// Refuses to publish in the clear a packet that `out/` holds sealed (its sealing was forgotten:
+/// `encrypt` removed from clinic.toml or the plan, or a password removed), unless `--unseal`.
+fn guard_sealed(out: &Path, links: &[PacketLink], chosen: &[bool], diags: &mut Diagnostics) {
+    let unsealing: Vec<String> = links
+        .iter()
+        .zip(chosen)
+        .filter(|(link, keep)| **keep && link.password.is_none())
+        .filter(|(link, _)| {
+            std::fs::read(out.join(output::packet_file(&link.token, output::COVER)))
+                .is_ok_and(|p| seal::is_sealed_page(&p))
+        })
+        .map(|(link, _)| format!("{} {}", link.patient_id, link.date))
+        .collect();
+    if let Some(first) = unsealing.first() {
+        let more = if unsealing.len() > 1 { format!(" and {} more", unsealing.len() - 1) } else { String::new() };
+        diags.push(
+            Diagnostic::error(
+                Some(out),
+                format!("this build would publish in the clear packets that are published sealed ({first}{more})"),
+            )
+            .help(
+                "to keep them sealed, add `encrypt = true` to library/clinic.toml (or to the plan), or build once with \
+                 --encrypt; to publish them in the clear on purpose, build with --unseal",
+            ),
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! The site stage: what a command was asked ([`BuildRequest`]) becomes the settings of one build
+//! ([`BuildSettings`]: decided once, from the request, clinic.toml and the site's saved state), and
+//! one [`Pipeline`] — load and validate, plan, render, write — is what every command runs.
+//!
+//! Before this module each command assembled its own pipeline, and sealing was decided in three
+//! places: `build --encrypt` remembered, `emit-typst` forgot. Now the commands differ only in how
+//! far down the pipeline they go and what they keep of it.
+
+mod build;
+mod emit;
+mod render;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::i18n::Strings;
+use crate::load::{self, Loaded, Site};
+use crate::model::Plan;
+use crate::render::html::PageRenderer;
+use crate::resolve::{self, Resolved};
+use crate::templates::Templates;
+use crate::token::{self, Secret};
+use crate::validate::{self, Validated};
+
+pub use build::{BuildReport, build};
+pub use emit::emit_typst;
+pub use render::{Progress, Rendered, Target};
+
+/// What to build and where.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The site: the folder holding `library/` and, optionally, `templates/`.
+    pub root: PathBuf,
+    /// Where `public/` and `private/` are written.
+    pub out: PathBuf,
+}
+
+/// What the user asked of one build (the command line's flags); by default, everything.
+#[derive(Debug, Clone, Default)]
+pub struct BuildRequest {
+    /// Only this patient's packets.
+    pub patient: Option<String>,
+    /// Only the packets of sessions on this date.
+    pub session: Option<chrono::NaiveDate>,
+    /// Seal every packet (patients without a password get a made-up passphrase), and remember it:
+    /// every later build of the site seals them too (`build --encrypt`).
+    pub encrypt: bool,
+    /// Forget that the site was sealed with `--encrypt`, and allow publishing in the clear packets
+    /// that `out/` holds sealed (`build --unseal`).
+    pub unseal: bool,
+    /// Leave the PDFs out (HTML and Markdown only).
+    pub no_pdf: bool,
+    /// A preview (`tarea serve`) into a folder of its own: nothing it writes is published, so it
+    /// neither guards sealed packets nor changes whether the site is sealed (it seals when the
+    /// site does, so the preview shows what will be published).
+    pub preview: bool,
+}
+
+/// What a successful build does to the site's saved "sealed" state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedState {
+    /// Leave it as it is.
+    Keep,
+    /// Remember that the site is sealed (`--encrypt`).
+    Remember,
+    /// Forget it (`--unseal`).
+    Forget,
+}
+
+/// How one build is configured, decided once: every stage reads it, none decides again.
+#[derive(Debug, Clone)]
+pub struct BuildSettings {
+    /// The site.
+    pub root: PathBuf,
+    /// Where its output goes.
+    pub out: PathBuf,
+    /// Only this patient's packets.
+    pub patient: Option<String>,
+    /// Only the packets of sessions on this date.
+    pub session: Option<chrono::NaiveDate>,
+    /// Seal every packet, not only those the plans or the clinic ask for.
+    pub seal_all: bool,
+    /// Refuse to publish in the clear a packet `out/` holds sealed (not when unsealing on purpose,
+    /// nor in a preview, which is never published).
+    pub guard_sealed: bool,
+    /// What a successful build does to the saved sealed state.
+    pub sealed_state: SealedState,
+    /// Whether to make PDFs.
+    pub pdf: bool,
+}
+
+impl BuildSettings {
+    /// Settles `request` against the site's saved state: `--encrypt` once, and every later build
+    /// seals too, until `--unseal`.
+    pub fn decide(options: &BuildOptions, request: &BuildRequest) -> Result<BuildSettings> {
+        if request.encrypt && request.unseal {
+            anyhow::bail!("--encrypt seals the site and --unseal unseals it: choose one");
+        }
+        let sealed_state = match (request.preview, request.encrypt, request.unseal) {
+            (true, _, _) => SealedState::Keep,
+            (false, true, _) => SealedState::Remember,
+            (false, false, true) => SealedState::Forget,
+            (false, false, false) => SealedState::Keep,
+        };
+        Ok(BuildSettings {
+            root: options.root.clone(),
+            out: options.out.clone(),
+            patient: request.patient.clone(),
+            session: request.session,
+            seal_all: request.encrypt || (crate::seal::site_sealed(&options.root) && !request.unseal),
+            guard_sealed: !request.unseal && !request.preview,
+            sealed_state,
+            pdf: !request.no_pdf,
+        })
+    }
+
+    /// The settings of a command that reads the whole site as its next build would see it (check,
+    /// list, import) and publishes nothing.
+    pub fn reading(root: &Path) -> BuildSettings {
+        let options = BuildOptions { root: root.to_path_buf(), out: root.join("out") };
+        let read_only = BuildSettings::decide(&options, &BuildRequest { preview: true, ..BuildRequest::default() });
+        read_only.expect("a request without --encrypt and --unseal is always settled")
+    }
+
+    /// Whether the packet of `patient_id`'s session on `date` is one this build renders.
+    pub fn keeps(&self, patient_id: &str, date: &str) -> bool {
+        self.patient.as_deref().is_none_or(|p| p == patient_id) && self.session.is_none_or(|d| d.to_string() == date)
+    }
+
+    /// Whether this build renders every packet.
+    pub fn is_everything(&self) -> bool {
+        self.patient.is_none() && self.session.is_none()
+    }
+}
+
+/// A site loaded and validated, with its layouts and words: the first stage every command runs.
+pub struct Pipeline {
+    site: Validated<Site>,
+    /// What loading and validating warned about: every later stage's report starts with them.
+    warnings: Vec<Diagnostic>,
+    templates: Templates,
+    strings: Strings,
+    pages: PageRenderer,
+}
+
+/// The packets of one build, resolved, and which of them it renders.
+pub struct Planned {
+    /// Every packet of the site (the private index lists them all).
+    pub resolved: Resolved,
+    /// One flag per packet of `resolved`: rendered by this build.
+    pub chosen: Vec<bool>,
+    /// What planning noticed (imported answers that no longer fit).
+    pub diags: Diagnostics,
+    /// The secret the tokens and passwords came from (sealing uses it too).
+    pub secret: Secret,
+}
+
+impl Pipeline {
+    /// Loads and checks everything a build needs (input, templates, interface words); fails with a
+    /// [`Failed`](crate::Failed) listing every problem found.
+    pub fn load(root: &Path) -> Result<Pipeline> {
+        let mut diags = Diagnostics::default();
+        let templates = Templates::load(root, &mut diags);
+        let strings = Strings::parse(templates.file("i18n.toml")).map_err(|p| diags.extend(p)).ok();
+        let site = load::load_site(root, &mut diags);
+        let pages = PageRenderer::new(&templates).map_err(|p| diags.extend(p)).ok();
+        let site = site.and_then(|site| validate::validate_site(site, &mut diags));
+        match (site, strings, pages) {
+            (Some(site), Some(strings), Some(pages)) => {
+                let warnings = diags.warnings().cloned().collect();
+                Ok(Pipeline { site, warnings, templates, strings, pages })
+            }
+            _ => Err(fail(diags)),
+        }
+    }
+
+    /// The validated site.
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// The plan of `patient`, or an error listing the plans there are.
+    pub fn plan_of(&self, patient: &str) -> Result<&Loaded<Plan>> {
+        self.site.plans.get(patient).ok_or_else(|| {
+            let ids: Vec<&str> = self.site.plans.keys().map(String::as_str).collect();
+            anyhow::anyhow!("no plan `{patient}` in library/plans/ (the plans are: {})", ids.join(", "))
+        })
+    }
+
+    /// Resolves every packet (tokens and passwords from `secret`) and chooses those `settings`
+    /// keep; warns about imported answers that no longer fit their packet.
+    pub fn plan(&self, settings: &BuildSettings, secret: Secret) -> Planned {
+        let resolved = resolve::resolve_site(&self.site, &self.strings, &secret, settings.seal_all);
+        let chosen = resolved.links.iter().map(|l| settings.keeps(&l.patient_id, &l.date)).collect();
+        let mut diags = Diagnostics::default();
+        diags.extend(self.warnings.iter().cloned());
+        stale_answers(&self.site, &resolved, &mut diags);
+        Planned { resolved, chosen, diags, secret }
+    }
+}
+
+/// The site secret when one exists; otherwise a stand-in, for commands whose output does not
+/// depend on tokens (check, validate, emit-typst), so they never create a secret.
+fn secret_or_stand_in(root: &Path) -> Result<Secret> {
+    Ok(token::load_secret(root)?.unwrap_or_else(|| Secret::from_bytes(b"tarea: no secret yet")))
+}
+
+/// The site secret of a site already built (its links were sent with it).
+fn existing_secret(root: &Path) -> Result<Secret> {
+    token::load_secret(root)?.with_context(|| {
+        format!(
+            "{} has no secret yet, so no packet was ever published from it: run `tarea build` first",
+            root.display()
+        )
+    })
+}
+
+/// Checks the site at `root` — input, templates, and every packet laid out in memory, so Typst
+/// and Tera errors in overridden layouts show too — and writes nothing.
+pub fn check(root: &Path) -> Result<Vec<Diagnostic>> {
+    let pipeline = Pipeline::load(root)?;
+    let settings = BuildSettings::reading(root);
+    let mut planned = pipeline.plan(&settings, secret_or_stand_in(root)?);
+    let rendered = pipeline.render(&planned, &Target::memory(&settings), None);
+    planned.diags.extend(rendered.problems);
+    planned.diags.into_result().map_err(Into::into)
+}
+
+/// Loads, validates and plans the site at `root` without laying anything out.
+pub fn validate(root: &Path) -> Result<Vec<Diagnostic>> {
+    let pipeline = Pipeline::load(root)?;
+    let secret = Secret::from_bytes(b"tarea validate: tokens do not matter");
+    pipeline.plan(&BuildSettings::reading(root), secret).diags.into_result().map_err(Into::into)
+}
+
+/// The whole site resolved as its next build would publish it, for a site already built.
+pub fn resolved(root: &Path) -> Result<Resolved> {
+    let pipeline = Pipeline::load(root)?;
+    Ok(pipeline.plan(&BuildSettings::reading(root), existing_secret(root)?).resolved)
+}
+
+/// Every packet's link, as `tarea list` shows them (creating the secret on a site never built).
+pub fn list(root: &Path) -> Result<Vec<resolve::PacketLink>> {
+    let pipeline = Pipeline::load(root)?;
+    let (secret, _) = token::load_or_create_secret(root)?;
+    Ok(pipeline.plan(&BuildSettings::reading(root), secret).resolved.links)
+}
+
+/// A ready-to-paste `[[sessions]]` block for `patient`'s next session.
+pub fn suggest(root: &Path, patient: &str, date: Option<chrono::NaiveDate>) -> Result<String> {
+    let pipeline = Pipeline::load(root)?;
+    let plan = pipeline.plan_of(patient)?;
+    Ok(crate::suggest::next_session_block(pipeline.site(), plan, date))
+}
+
+/// Warns about imported answers that no longer fit their packet (its plan was edited since): they
+/// are kept in the file, but the therapist copy cannot place them.
+fn stale_answers(site: &Site, resolved: &Resolved, diags: &mut Diagnostics) {
+    for (packet, link) in resolved.packets.iter().zip(&resolved.links) {
+        let Some(file) = site.answers.get(&link.patient_id).and_then(|a| a.get(&link.date)) else { continue };
+        let checked = resolve::form::check(file, packet);
+        let mut found = checked.problems;
+        if !checked.unknown.is_empty() {
+            found.push(crate::answers::unknown_message(&checked.unknown));
+        }
+        if let Some(first) = found.first() {
+            let more = if found.len() > 1 { format!(" (and {} more)", found.len() - 1) } else { String::new() };
+            diags.push(
+                Diagnostic::error(Some(&load::answers_path(&link.patient_id, &link.date)), format!("{first}{more}"))
+                    .help(
+                        "the session in the plan changed after these answers were imported; they stay in the \
+                         file, but the therapist copy shows only those that still fit",
+                    )
+                    .warning(),
+            );
+        }
+    }
+}
+
+/// The error of a failed stage: every problem in `diags`.
+fn fail(diags: Diagnostics) -> anyhow::Error {
+    match diags.into_result() {
+        Err(failed) => failed.into(),
+        Ok(_) => anyhow::anyhow!("build failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BuildOptions, BuildRequest, BuildSettings, SealedState};
+
+    fn decide(root: &std::path::Path, request: BuildRequest) -> anyhow::Result<BuildSettings> {
+        BuildSettings::decide(&BuildOptions { root: root.into(), out: root.join("out") }, &request)
+    }
+
+    #[test]
+    fn a_site_sealed_once_is_sealed_for_every_command_until_unsealed() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path();
+        let plain = decide(root, BuildRequest::default()).unwrap();
+        assert!(!plain.seal_all && plain.guard_sealed && plain.sealed_state == SealedState::Keep);
+        let encrypt = decide(root, BuildRequest { encrypt: true, ..Default::default() }).unwrap();
+        assert!(encrypt.seal_all && encrypt.sealed_state == SealedState::Remember);
+
+        crate::seal::remember_sealed(root).unwrap();
+        // Every later build, the preview, and the commands that only read (emit-typst, list,
+        // import) see the site sealed without being told again.
+        assert!(decide(root, BuildRequest::default()).unwrap().seal_all);
+        let preview = decide(root, BuildRequest { preview: true, ..Default::default() }).unwrap();
+        assert!(preview.seal_all && !preview.guard_sealed && preview.sealed_state == SealedState::Keep);
+        assert!(BuildSettings::reading(root).seal_all);
+        let unseal = decide(root, BuildRequest { unseal: true, ..Default::default() }).unwrap();
+        assert!(!unseal.seal_all && !unseal.guard_sealed && unseal.sealed_state == SealedState::Forget);
+
+        let both = decide(root, BuildRequest { encrypt: true, unseal: true, ..Default::default() });
+        assert!(both.unwrap_err().to_string().contains("choose one"));
+    }
+
+    #[test]
+    fn the_selection_keeps_a_patient_a_date_or_both() {
+        let site = tempfile::tempdir().unwrap();
+        let session = chrono::NaiveDate::from_ymd_opt(2026, 11, 26);
+        let both = BuildRequest { patient: Some("elisa".into()), session, ..Default::default() };
+        let settings = decide(site.path(), both).unwrap();
+        assert!(settings.keeps("elisa", "2026-11-26") && !settings.is_everything());
+        assert!(!settings.keeps("elisa", "2026-11-19") && !settings.keeps("marta", "2026-11-26"));
+        let everything = decide(site.path(), BuildRequest::default()).unwrap();
+        assert!(everything.is_everything() && everything.keeps("marta", "2026-12-03"));
+    }
+}
