@@ -9,24 +9,37 @@
 
 use crate::common::browser::{Browser, Page};
 use crate::common::form_site::{Site, field};
-use crate::common::{build, html, sel};
+use crate::common::{build, html, sel, set_in_plan};
 use serde_json::{Value, json};
+use std::path::Path;
 use tarea::answers::AnswerFile;
 use tarea::model::{FieldType, Kind};
 use tarea::resolve::SheetLayout;
 
-#[test]
-fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = Site::build(|_| {});
-    let (root, t) = (site.dir.path(), &site.target);
-    let downloads = tempfile::tempdir().unwrap();
-    browser.set_download_dir(downloads.path());
+/// Chromium and the example library built (after `edit`) and served, or `None` when the browser
+/// tests skip.
+fn start(edit: impl FnOnce(&Path)) -> Option<(Browser, Site)> {
+    let browser = Browser::start_or_skip("browser_form")?;
+    Some((browser, Site::build(edit)))
+}
+
+/// A new tab on the target task at a computer's width, once form.js has shown its bar.
+fn open_task<'b>(browser: &'b Browser, site: &Site) -> Page<'b> {
     let page = browser.new_page();
-    // At a computer the sheet is a table with every day open (a phone opens only today's: below).
     page.set_viewport(1280, 900, false);
     page.goto(&site.task_url());
     page.wait_for("!document.querySelector('.answers-bar').hidden");
+    page
+}
+
+#[test]
+fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart() {
+    let Some((browser, site)) = start(|_| {}) else { return };
+    let (root, t) = (site.dir.path(), &site.target);
+    let downloads = tempfile::tempdir().unwrap();
+    browser.set_download_dir(downloads.path());
+    // At a computer the sheet is a table with every day open (a phone opens only today's: below).
+    let page = open_task(&browser, &site);
 
     // Type into a cell, pick 7 and 4 on two days' scales, and say how likely it is.
     page.focus(&field(&t.text));
@@ -121,20 +134,15 @@ fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart
     assert_eq!(value(&t.text), "");
     assert_eq!(checked(&t.scale), Value::Null);
     assert_eq!(page.eval(&format!("localStorage.getItem('tarea:{}')", t.token)), Value::Null);
-    let errors = page.errors();
-    assert!(errors.is_empty(), "errors in the page: {errors:?}");
+    page.assert_no_errors();
 }
 
 #[test]
 fn without_javascript_the_page_is_a_blank_sheet_to_print() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = Site::build(|_| {});
+    let Some((browser, site)) = start(|_| {}) else { return };
     let t = &site.target;
-    let page = browser.new_page();
-    page.set_viewport(1280, 900, false);
     // Something typed with scripts on is kept, but must not show when scripts are off.
-    page.goto(&site.task_url());
-    page.wait_for("!document.querySelector('.answers-bar').hidden");
+    let page = open_task(&browser, &site);
     page.focus(&field(&t.text));
     page.type_text("kept");
     page.call("Emulation.setScriptExecutionDisabled", json!({ "value": true }));
@@ -152,10 +160,8 @@ fn without_javascript_the_page_is_a_blank_sheet_to_print() {
 
 #[test]
 fn a_password_protected_packet_is_a_form_too_once_opened() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = Site::build(|root| {
-        crate::common::set_in_plan(root, "elisa.toml", "name = \"Elisa\"", "password = \"pizarra verde 42\"")
-    });
+    let sealed = |root: &Path| set_in_plan(root, "elisa.toml", "name = \"Elisa\"", "password = \"pizarra verde 42\"");
+    let Some((browser, site)) = start(sealed) else { return };
     let t = &site.target;
     assert_eq!(t.patient_id, "elisa", "the first daily table is expected in Elisa's packets");
     let page = browser.new_page();
@@ -175,21 +181,14 @@ fn a_password_protected_packet_is_a_form_too_once_opened() {
     page.click(&format!("{}[value='6']", field(&t.scale)));
     let stored = page.wait_for(&format!("(JSON.parse(localStorage.getItem('tarea:{}')) || {{}}).answers", t.token));
     assert_eq!(stored[&t.scale], "6");
-    let errors = page.errors();
-    assert!(errors.is_empty(), "errors in the page: {errors:?}");
+    page.assert_no_errors();
 }
 
 #[test]
 fn two_open_pages_of_a_packet_keep_each_others_answers() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = Site::build(|_| {});
+    let Some((browser, site)) = start(|_| {}) else { return };
     let t = &site.target;
-    let (first, second) = (browser.new_page(), browser.new_page());
-    for page in [&first, &second] {
-        page.set_viewport(1280, 900, false);
-        page.goto(&site.task_url());
-        page.wait_for("!document.querySelector('.answers-bar').hidden");
-    }
+    let (first, second) = (open_task(&browser, &site), open_task(&browser, &site));
     // Both loaded before either saved: each must save on top of what the other stored.
     first.focus(&field(&t.text));
     first.type_text("escrito en la primera pestaña");
@@ -207,13 +206,9 @@ fn two_open_pages_of_a_packet_keep_each_others_answers() {
 
 #[test]
 fn a_browser_that_cannot_keep_answers_says_so() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = Site::build(|_| {});
+    let Some((browser, site)) = start(|_| {}) else { return };
     let t = &site.target;
-    let page = browser.new_page();
-    page.set_viewport(1280, 900, false);
-    page.goto(&site.task_url());
-    page.wait_for("!document.querySelector('.answers-bar').hidden");
+    let page = open_task(&browser, &site);
     // Storage full, or turned off: every write fails.
     page.eval("Storage.prototype.setItem = () => { throw new DOMException('full', 'QuotaExceededError'); }; true");
     page.click(&format!("{}[value='3']", field(&t.scale)));
@@ -269,18 +264,15 @@ fn sheet_pages(site: &Site) -> Vec<SheetPage> {
     pages
 }
 
-/// The example library with Sam's first thought record at its highest level (6, whose two scales
-/// shared a desktop row with five text columns) and Jordi's packets in large print.
-fn layout_site() -> Site {
-    Site::build(|root| {
-        let plan = root.join("library/plans/sam.toml");
-        let text = std::fs::read_to_string(&plan).unwrap();
-        assert!(text.contains("homework = \"thought-record\"\nlevel = 5"), "Sam's plan changed");
-        let text =
-            text.replacen("homework = \"thought-record\"\nlevel = 5", "homework = \"thought-record\"\nlevel = 6", 1);
-        std::fs::write(&plan, text).unwrap();
-        crate::common::set_in_plan(root, "jordi.toml", "therapist = \"Núria\"", "large_print = true");
-    })
+/// Puts Sam's first thought record at its highest level (6, whose two scales shared a desktop
+/// row with five text columns) and Jordi's packets in large print, in the example library at `root`.
+fn layout(root: &Path) {
+    let plan = root.join("library/plans/sam.toml");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    assert!(text.contains("homework = \"thought-record\"\nlevel = 5"), "Sam's plan changed");
+    let text = text.replacen("homework = \"thought-record\"\nlevel = 5", "homework = \"thought-record\"\nlevel = 6", 1);
+    std::fs::write(&plan, text).unwrap();
+    set_in_plan(root, "jordi.toml", "therapist = \"Núria\"", "large_print = true");
 }
 
 /// Opens `url` in a `width` px wide window (a phone's, with its viewport, below 800 px).
@@ -310,8 +302,7 @@ const SCALES: &str = "(() => {
 
 #[test]
 fn a_scale_is_one_row_of_buttons_at_every_width_from_320_px() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = layout_site();
+    let Some((browser, site)) = start(layout) else { return };
     let pages: Vec<SheetPage> = sheet_pages(&site).into_iter().filter(SheetPage::has_scale).collect();
     assert!(pages.len() >= 8, "{} pages with a scale", pages.len());
     let page = browser.new_page();
@@ -347,8 +338,7 @@ fn a_scale_is_one_row_of_buttons_at_every_width_from_320_px() {
 
 #[test]
 fn on_a_phone_every_cell_names_its_column_and_hint_the_example_too() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = layout_site();
+    let Some((browser, site)) = start(layout) else { return };
     let pages: Vec<SheetPage> = sheet_pages(&site).into_iter().filter(|p| p.layout == SheetLayout::Table).collect();
     assert!(pages.iter().any(|p| p.has_example), "no sheet with a worked example");
     let page = browser.new_page();
@@ -408,8 +398,7 @@ const DAYS: &str = "(() => ({
 
 #[test]
 fn a_long_daily_log_opens_only_today_on_a_phone_and_prints_every_day() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = Site::build(|_| {});
+    let Some((browser, site)) = start(|_| {}) else { return };
     let pages = sheet_pages(&site);
     let rows = |p: &SheetPage| p.blocks.iter().map(|b| b.rows).sum::<u32>();
     let log =
@@ -468,14 +457,12 @@ fn a_long_daily_log_opens_only_today_on_a_phone_and_prints_every_day() {
     later.set_clock("2027-03-15T12:00:00");
     open_at(&later, &log.url, 390);
     assert_eq!(later.eval(DAYS)["open"], json!([day(0)]));
-    let errors = page.errors();
-    assert!(errors.is_empty(), "errors in the page: {errors:?}");
+    page.assert_no_errors();
 }
 
 #[test]
 fn the_highest_thought_record_level_keeps_its_text_fields_usable_on_a_desktop() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = layout_site();
+    let Some((browser, site)) = start(layout) else { return };
     let pages = sheet_pages(&site);
     let top = pages
         .iter()
@@ -502,8 +489,7 @@ fn the_highest_thought_record_level_keeps_its_text_fields_usable_on_a_desktop() 
 
 #[test]
 fn the_therapist_copy_does_not_scroll_sideways_on_a_phone() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = Site::build(|_| {});
+    let Some((browser, site)) = start(|_| {}) else { return };
     let private = site.dir.path().join("out/private");
     let mut copies: Vec<String> = walkdir_html(&private);
     copies.sort();
@@ -541,8 +527,7 @@ fn walkdir_html(private: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn a_printed_table_fits_the_width_of_its_page() {
-    let Some(browser) = Browser::start_or_skip("browser_form") else { return };
-    let site = layout_site();
+    let Some((browser, site)) = start(layout) else { return };
     // The clinic prints on A4 (tarea.css: `@page { margin: 14mm 12mm }`): 186 mm in CSS pixels.
     let printable: f64 = (210.0 - 2.0 * 12.0) / 25.4 * 96.0;
     let page = browser.new_page();

@@ -331,8 +331,8 @@ fn each_copy_charts_its_own_sessions_answers_only() {
 }
 
 /// The emotions fixture, built, with `given` imported as Eva's answers to her packet of 1 March
-/// (three days, three rows a day).
-fn emotions(given: &[(&str, &str)]) -> tempfile::TempDir {
+/// (three days, three rows a day), and her therapist copy of that session.
+fn emotions(given: &[(&str, &str)]) -> (tempfile::TempDir, scraper::Html) {
     let site = fixture("emotions");
     let root = site.path();
     build(root).expect("the emotions site builds");
@@ -344,7 +344,8 @@ fn emotions(given: &[(&str, &str)]) -> tempfile::TempDir {
     std::fs::write(&download, file.to_string()).unwrap();
     tarea::import_answers(root, &[download]).expect("the answers import");
     build(root).expect("the site rebuilds with the answers");
-    site
+    let copy = html(&root.join("out/private/eva/2027-03-01.html"));
+    (site, copy)
 }
 
 /// The legend of a chart, in order.
@@ -360,7 +361,7 @@ fn plotted_nth(chart: &scraper::ElementRef<'_>, n: usize) -> Vec<f64> {
 
 #[test]
 fn the_therapist_copy_draws_a_line_per_emotion_never_their_mean() {
-    let site = emotions(&[
+    let (_, doc) = emotions(&[
         ("feelings/0/situation", "Exam"),
         ("feelings/0/emotion", "Sadness"),
         ("feelings/0/intensity", "6"),
@@ -373,7 +374,6 @@ fn the_therapist_copy_draws_a_line_per_emotion_never_their_mean() {
         ("feelings/6/emotion", "fear"),
         ("feelings/6/intensity", "9"),
     ]);
-    let doc = html(&site.path().join("out/private/eva/2027-03-01.html"));
     let record = chart(&doc, ".copy-answers", "Feelings record");
     assert_eq!(texts_in(&record, ".chart-subtitle"), ["Intensity by emotion"]);
     assert_eq!(legend(&record), ["Sadness", "anger", "fear"], "most written first, ties as first written");
@@ -412,8 +412,7 @@ fn past_four_emotions_the_chart_says_which_it_leaves_out() {
         })
         .collect();
     let given: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let site = emotions(&given);
-    let doc = html(&site.path().join("out/private/eva/2027-03-01.html"));
+    let (_, doc) = emotions(&given);
     let record = chart(&doc, ".copy-answers", "Feelings record");
     assert_eq!(legend(&record), ["Fear", "Anger", "Shame", "Guilt"]);
     assert_eq!(record.select(&sel("g.series")).count(), 4);
@@ -432,7 +431,7 @@ fn past_four_emotions_the_chart_says_which_it_leaves_out() {
 
 #[test]
 fn several_practices_a_day_stay_apart_as_pairs_in_the_copy_and_the_booklet() {
-    let site = emotions(&[
+    let (site, doc) = emotions(&[
         ("calm/0/before", "8"),
         ("calm/0/after", "3"),
         ("calm/1/before", "6"),
@@ -444,7 +443,6 @@ fn several_practices_a_day_stay_apart_as_pairs_in_the_copy_and_the_booklet() {
         ("feelings/0/emotion", "Worry"),
         ("feelings/0/intensity", "6"),
     ]);
-    let doc = html(&site.path().join("out/private/eva/2027-03-01.html"));
     let calm = chart(&doc, ".copy-answers", "Relaxation");
     assert_eq!(legend(&calm), ["Tension before", "Tension after"]);
     assert_close(&plotted(&calm, "before"), &[8.0, 6.0, 7.0, 5.0], "before");

@@ -44,6 +44,13 @@ fn new_site() -> tempfile::TempDir {
     site
 }
 
+/// A [`new_site`] built once by `tarea build -q`.
+fn built_site() -> tempfile::TempDir {
+    let site = new_site();
+    ok(&tarea(site.path(), &["build", "-q"]));
+    site
+}
+
 #[test]
 fn init_new_plan_new_session_check_build() {
     let site = new_site();
@@ -294,9 +301,8 @@ fn serve_rebuilds_reloads_and_keeps_the_last_good_page() {
 
 #[test]
 fn serve_previews_in_its_own_folder_and_never_changes_out() {
-    let site = new_site();
+    let site = built_site();
     let dir = site.path();
-    ok(&tarea(dir, &["build", "-q"]));
     let published = snapshot(&dir.join("out"));
     let token = packet_for(dir, "Marc", "2027-03-01").file_name().unwrap().to_string_lossy().to_string();
     let page_path = format!("/public/{token}/thought-record.html");
@@ -390,9 +396,8 @@ fn serve_answers_only_its_own_host_and_bounds_what_it_reads() {
 
 #[test]
 fn import_records_a_download_rebuilds_and_refuses_a_bad_one_with_exit_code_1() {
-    let site = new_site();
+    let site = built_site();
     let dir = site.path();
-    ok(&tarea(dir, &["build", "-q"]));
     let list: serde_json::Value = serde_json::from_str(&ok(&tarea(dir, &["list", "--json"]))).unwrap();
     let token = list.as_array().unwrap().iter().find(|l| l["patient_id"] == "marc").unwrap()["token"].clone();
     let answers = |intensity: &str| {

@@ -34,27 +34,32 @@ fn broken_build(breakage: impl Fn(&Path)) -> String {
     stderr
 }
 
+/// Asserts that `stderr` says each of `expected`.
+fn assert_says(stderr: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+}
+
 #[test]
 fn bad_toml_names_file_line_and_column() {
     let stderr = broken_build(|root| edit(root, "plans/tom.toml", "therapist = \"Laura\"", "therapist = \"Laura"));
-    assert!(stderr.contains("--> library/plans/tom.toml:3:"), "{stderr}");
-    assert!(stderr.contains("3 | therapist = \"Laura"), "{stderr}");
+    assert_says(&stderr, &["--> library/plans/tom.toml:3:", "3 | therapist = \"Laura"]);
 }
 
 #[test]
 fn unknown_homework_suggests_the_near_one() {
     let stderr = broken_build(|root| edit(root, "plans/tom.toml", "homework = \"record\"", "homework = \"recrod\""));
-    assert!(stderr.contains("error: unknown homework `recrod`"), "{stderr}");
-    assert!(stderr.contains("--> library/plans/tom.toml:9:12"), "{stderr}");
-    assert!(stderr.contains("did you mean `record`?"), "{stderr}");
+    assert_says(
+        &stderr,
+        &["error: unknown homework `recrod`", "--> library/plans/tom.toml:9:12", "did you mean `record`?"],
+    );
 }
 
 #[test]
 fn a_level_beyond_the_template_is_refused() {
     let stderr = broken_build(|root| edit(root, "plans/tom.toml", "level = 5", "level = 9"));
-    assert!(stderr.contains("error: `record` has no level 9"), "{stderr}");
-    assert!(stderr.contains("--> library/plans/tom.toml:10:9"), "{stderr}");
-    assert!(stderr.contains("levels 1 to 5"), "{stderr}");
+    assert_says(&stderr, &["error: `record` has no level 9", "--> library/plans/tom.toml:10:9", "levels 1 to 5"]);
 }
 
 #[test]
@@ -70,23 +75,23 @@ fn every_problem_is_reported_at_once() {
             "fields = [\"situation\", \"thougth\"]",
         );
     });
-    for expected in [
-        "library/plans/tom.toml:10:9",
-        "library/plans/marta.toml:8:8",
-        "unknown field `therapst`",
-        "library/homework/record.toml:",
-        "did you mean `thought`?",
-    ] {
-        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
-    }
-    assert!(stderr.contains("4 problems found"), "{stderr}");
+    assert_says(
+        &stderr,
+        &[
+            "library/plans/tom.toml:10:9",
+            "library/plans/marta.toml:8:8",
+            "unknown field `therapst`",
+            "library/homework/record.toml:",
+            "did you mean `thought`?",
+            "4 problems found",
+        ],
+    );
 }
 
 #[test]
 fn a_missing_translation_for_the_patients_language_is_an_error() {
     let stderr = broken_build(|root| edit(root, "homework/record.toml", ", ca = \"Registre de prova\"", ""));
-    assert!(stderr.contains("`title` has no `ca` text"), "{stderr}");
-    assert!(stderr.contains("plan marta reads it in ca"), "{stderr}");
+    assert_says(&stderr, &["`title` has no `ca` text", "plan marta reads it in ca"]);
 }
 
 #[test]

@@ -141,8 +141,7 @@ fn in_firefox_a_patient_fills_in_reloads_downloads_prints_and_clears() {
     assert_eq!(checked(&t.second_day_scale), Value::Null);
     assert_eq!(stored(), Value::Null);
 
-    let errors = firefox.errors();
-    assert!(errors.is_empty(), "errors in the page: {errors:?}");
+    firefox.assert_no_errors();
 }
 
 #[test]
@@ -162,8 +161,7 @@ fn in_firefox_a_password_protected_packet_is_a_form_too_once_opened() {
     firefox.click(&format!("{}[value='6']", field(&t.scale)));
     let stored = firefox.eval(&format!("JSON.parse(localStorage.getItem('tarea:{}')).answers", t.token));
     assert_eq!(stored[&t.scale], "6");
-    let errors = firefox.errors();
-    assert!(errors.is_empty(), "errors in the page: {errors:?}");
+    firefox.assert_no_errors();
 }
 
 #[test]
@@ -209,6 +207,5 @@ fn in_firefox_a_phone_sheet_folds_to_one_day_labels_its_cells_and_keeps_scales_o
     assert_eq!((&days["unlabelled"], &days["split_scales"]), (&json!(0), &json!(0)), "{days}");
     assert_eq!(days["inner"], 390, "{days}");
     assert!(days["scroll"].as_u64().unwrap() <= 390, "{days}");
-    let errors = firefox.errors();
-    assert!(errors.is_empty(), "errors in the page: {errors:?}");
+    firefox.assert_no_errors();
 }

@@ -11,11 +11,12 @@ use tarea::answers::{self, AnswerFile};
 use tarea::model::FieldType;
 use tarea::resolve::form;
 
-/// The shipped example library, built into a temp dir.
-fn example() -> tempfile::TempDir {
+/// The shipped example library, built into a temp dir, and its packets.
+fn example() -> (tempfile::TempDir, Vec<(tarea::resolve::Packet, tarea::resolve::PacketLink)>) {
     let site = site_from(&repo());
     build(site.path()).expect("the example library builds");
-    site
+    let packets = tarea::packets(site.path()).unwrap();
+    (site, packets)
 }
 
 /// A field's accessible name as a browser computes it for these pages: `aria-label`, a
@@ -47,8 +48,7 @@ fn accessible_name(doc: &scraper::Html, el: &ElementRef<'_>) -> String {
 
 #[test]
 fn every_blank_is_a_labelled_field_named_as_the_answers_module_says() {
-    let site = example();
-    let packets = tarea::packets(site.path()).unwrap();
+    let (site, packets) = example();
     let mut kinds = BTreeSet::new();
     for (packet, _) in &packets {
         let expected = form::fields(packet);
@@ -141,9 +141,8 @@ fn write_json(path: &Path, file: &AnswerFile) {
 
 #[test]
 fn import_keeps_valid_answers_on_the_private_side_and_merges_later_downloads() {
-    let site = example();
+    let (site, packets) = example();
     let root = site.path();
-    let packets = tarea::packets(root).unwrap();
     let (packet, link) = &packets[0];
     let mut file = answer_file(packet);
     let downloads = tempfile::tempdir().unwrap();
@@ -191,9 +190,8 @@ fn import_keeps_valid_answers_on_the_private_side_and_merges_later_downloads() {
 
 #[test]
 fn import_refuses_files_that_do_not_fit_and_writes_nothing() {
-    let site = example();
+    let (site, packets) = example();
     let root = site.path();
-    let packets = tarea::packets(root).unwrap();
     let good = answer_file(&packets[0].0);
     let downloads = tempfile::tempdir().unwrap();
     let dir = downloads.path();
@@ -225,9 +223,8 @@ fn import_refuses_files_that_do_not_fit_and_writes_nothing() {
 
 #[test]
 fn every_answer_written_online_is_in_the_therapist_copy_and_in_no_public_file() {
-    let site = example();
+    let (site, packets) = example();
     let root = site.path();
-    let packets = tarea::packets(root).unwrap();
     let downloads = tempfile::tempdir().unwrap();
     for (i, (packet, _)) in packets.iter().enumerate() {
         // Saved after the example's own answers (Elisa's of 26 November), so these replace them.
@@ -284,7 +281,7 @@ fn every_answer_written_online_is_in_the_therapist_copy_and_in_no_public_file() 
 #[test]
 fn the_next_sessions_review_points_to_the_answers_it_reviews() {
     // The example library ships Elisa's answers to her packet of 26 November.
-    let site = example();
+    let (site, _) = example();
     let private = site.path().join("out/private/elisa");
     let next = html(&private.join("2026-12-03.html"));
     let links: Vec<_> = next.select(&sel(".copy-review .previous-answers a")).collect();
@@ -323,9 +320,8 @@ fn answers_that_no_longer_fit_their_packet_are_a_warning_and_stay_in_the_file() 
 
 #[test]
 fn answers_to_fields_the_packet_no_longer_has_are_left_out_and_reported() {
-    let site = example();
+    let (site, packets) = example();
     let root = site.path();
-    let packets = tarea::packets(root).unwrap();
     let (packet, link) = &packets[0];
     let mut file = answer_file(packet);
     file.answers.insert(format!("{}/40/situation", packet.tasks[0].id), "a row that went away".into());
@@ -340,9 +336,8 @@ fn answers_to_fields_the_packet_no_longer_has_are_left_out_and_reported() {
 
 #[test]
 fn downloads_merge_in_the_order_they_were_saved_whatever_their_names() {
-    let site = example();
+    let (site, packets) = example();
     let root = site.path();
-    let packets = tarea::packets(root).unwrap();
     let (packet, link) = &packets[0];
     let key = format!("{}/likely", packet.tasks[0].id);
     let other = form::fields(packet).into_iter().find(|f| f.kind == FieldType::Text).unwrap().key;
@@ -389,9 +384,8 @@ fn just_now() -> String {
 
 #[test]
 fn an_import_that_fails_half_way_records_nothing() {
-    let site = example();
+    let (site, packets) = example();
     let root = site.path();
-    let packets = tarea::packets(root).unwrap();
     let kept_path = |l: &tarea::resolve::PacketLink| root.join(tarea::load::answers_path(&l.patient_id, &l.date));
     // One file replaces answers the library has (Elisa's of 26 November), one is a new patient's.
     let replaced = packets.iter().find(|(_, l)| l.patient_id == "elisa" && l.date == "2026-11-26").unwrap();
@@ -439,9 +433,8 @@ fn an_import_that_fails_half_way_records_nothing() {
 
 #[test]
 fn a_download_from_a_device_with_a_wrong_clock_does_not_hide_later_corrections() {
-    let site = example();
+    let (site, packets) = example();
     let root = site.path();
-    let packets = tarea::packets(root).unwrap();
     let (packet, link) =
         packets.iter().find(|(_, l)| !root.join(tarea::load::answers_path(&l.patient_id, &l.date)).exists()).unwrap();
     let downloads = tempfile::tempdir().unwrap();

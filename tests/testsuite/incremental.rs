@@ -7,8 +7,11 @@ use std::time::SystemTime;
 
 use crate::common::*;
 
+/// Files under `out/` with their bytes and modification times.
+type State = BTreeMap<PathBuf, (Vec<u8>, SystemTime)>;
+
 /// Every file under `out/` with its bytes and modification time.
-fn state(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+fn state(root: &Path) -> State {
     let out = root.join("out");
     walkdir::WalkDir::new(&out)
         .into_iter()
@@ -25,10 +28,7 @@ fn state(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
 }
 
 /// The packet folders (by token) in which some file changed between two states.
-fn changed_packets(
-    before: &BTreeMap<PathBuf, (Vec<u8>, SystemTime)>,
-    after: &BTreeMap<PathBuf, (Vec<u8>, SystemTime)>,
-) -> Vec<String> {
+fn changed_packets(before: &State, after: &State) -> Vec<String> {
     let mut tokens: Vec<String> = after
         .iter()
         .filter(|(path, now)| before.get(*path) != Some(now))
@@ -55,7 +55,7 @@ fn edit(path: &Path, from: &str, to: &str) {
 
 /// [`state`], after moving every output file's modification time back to 2001: a file the next
 /// build rewrites gets today's time, so no sleep is needed for the times to differ.
-fn backdated_state(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+fn backdated_state(root: &Path) -> State {
     let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
     for entry in walkdir::WalkDir::new(root.join("out")).into_iter().map(|e| e.unwrap()) {
         if entry.file_type().is_file() {
@@ -65,11 +65,17 @@ fn backdated_state(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
     state(root)
 }
 
-#[test]
-fn a_rebuild_with_nothing_new_writes_nothing() {
+/// The small fixture, built, and its [`backdated_state`].
+fn built_and_backdated() -> (tempfile::TempDir, State) {
     let site = fixture("small");
     build(site.path()).unwrap();
     let before = backdated_state(site.path());
+    (site, before)
+}
+
+#[test]
+fn a_rebuild_with_nothing_new_writes_nothing() {
+    let (site, before) = built_and_backdated();
     let report = build(site.path()).unwrap();
     assert_eq!((report.rendered, report.files, report.pages), (0, 0, 0));
     assert!(state(site.path()) == before, "bytes or modification times changed");
@@ -77,10 +83,8 @@ fn a_rebuild_with_nothing_new_writes_nothing() {
 
 #[test]
 fn editing_a_homework_template_changes_exactly_the_packets_that_use_it() {
-    let site = fixture("small");
+    let (site, before) = built_and_backdated();
     let root = site.path();
-    build(root).unwrap();
-    let before = backdated_state(root);
     edit(&root.join("library/homework/reading.toml"), "Leer con calma.", "Leer despacio.");
     let report = build(root).unwrap();
     // The Spanish text changed: Elisa's two packets with the reading guide; Marta reads it in Catalan.
@@ -94,10 +98,8 @@ fn editing_a_homework_template_changes_exactly_the_packets_that_use_it() {
 
 #[test]
 fn editing_a_plan_changes_only_that_plans_packets() {
-    let site = fixture("small");
+    let (site, before) = built_and_backdated();
     let root = site.path();
-    build(root).unwrap();
-    let before = backdated_state(root);
     edit(&root.join("library/plans/elisa.toml"), "en el instituto.", "en el instituto y en casa.");
     build(root).unwrap();
     assert_eq!(changed_packets(&before, &state(root)), [token(root, "Elisa", "2026-11-26")]);
@@ -105,10 +107,8 @@ fn editing_a_plan_changes_only_that_plans_packets() {
 
 #[test]
 fn editing_a_layout_changes_every_pdf_and_nothing_else() {
-    let site = fixture("small");
+    let (site, before) = built_and_backdated();
     let root = site.path();
-    build(root).unwrap();
-    let before = backdated_state(root);
     std::fs::create_dir_all(root.join("templates/typst")).unwrap();
     let sheet = std::fs::read_to_string(repo().join("templates/typst/sheet.typ")).unwrap();
     std::fs::write(root.join("templates/typst/sheet.typ"), sheet.replacen("#1f6f5c", "#5c1f6f", 1)).unwrap();

@@ -22,6 +22,13 @@ fn build_with(root: &Path, filter: &tarea::BuildRequest) -> anyhow::Result<tarea
     tarea::build_with(&tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out") }, filter, None)
 }
 
+/// The small fixture, built once without PDFs.
+fn built_without_pdfs() -> tempfile::TempDir {
+    let site = fixture("small");
+    build_with(site.path(), &no_pdf()).unwrap();
+    site
+}
+
 /// The files under `out/public` and `out/private` (tarea's bookkeeping at the top is left out).
 fn published(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let out = root.join("out");
@@ -266,9 +273,8 @@ fn a_build_killed_after_any_rename_is_finished_by_the_next() {
 
 #[test]
 fn a_tampered_manifest_or_cache_never_deletes_a_file_tarea_did_not_write() {
-    let site = fixture("small");
+    let site = built_without_pdfs();
     let root = site.path();
-    build_with(root, &no_pdf()).unwrap();
     let out = root.join("out");
     let outside = tempfile::tempdir().unwrap();
     let victim = outside.path().join("victim.txt");
@@ -320,9 +326,8 @@ fn a_tampered_manifest_or_cache_never_deletes_a_file_tarea_did_not_write() {
 
 #[test]
 fn without_its_manifest_a_build_keeps_every_file_it_does_not_write() {
-    let site = fixture("small");
+    let site = built_without_pdfs();
     let root = site.path();
-    build_with(root, &no_pdf()).unwrap();
     let out = root.join("out");
     std::fs::write(out.join("public/notes.txt"), "the web admin's").unwrap();
     std::fs::write(out.join("private/mine.txt"), "the therapist's").unwrap();

@@ -16,22 +16,20 @@
 //! `.ci/run`), which turns a missing browser or axe-core into a failure.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tarea::serve::{content_type, percent_decode};
-use tungstenite::{Message, WebSocket};
 
-/// How long any one browser call or wait may take before the test panics.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub use super::launch::DEFAULT_TIMEOUT;
+use super::launch::{Socket, StderrTail, found_or_skip, program_path, spawn_listening, stop};
 
 /// What to tell someone whose machine lacks the browser tests' tools.
 pub const HOW_TO_INSTALL: &str = "install chromium (apt-get install chromium) and axe-core \
@@ -53,17 +51,7 @@ pub fn skip_or_fail(test: &str, missing: &str) {
 
 /// The Chromium binary: `$CHROMIUM`, else `/usr/bin/chromium`, else `chromium` on the `PATH`.
 pub fn chromium_path() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty()) {
-        return find_program(Path::new(&path));
-    }
-    find_program(Path::new("/usr/bin/chromium")).or_else(|| find_program(Path::new("chromium")))
-}
-
-fn find_program(program: &Path) -> Option<PathBuf> {
-    if program.components().count() > 1 {
-        return program.is_file().then(|| program.to_path_buf());
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|p| p.is_file())
+    program_path("CHROMIUM", &["/usr/bin/chromium", "chromium"])
 }
 
 /// Where axe-core's `axe.min.js` is: `$TAREA_AXE_JS`, else the npm cache `.ci/run` fills.
@@ -87,61 +75,12 @@ pub fn axe_or_skip(test: &str) -> Option<String> {
     }
 }
 
-/// The last lines a browser printed on stderr, for error messages.
-pub type StderrTail = Arc<Mutex<VecDeque<String>>>;
-
-/// Starts a browser (`command`, with its flags) and waits for the line on stderr that announces
-/// its remote-control address (`ws://…`, after `marker`). Its stderr is read on a thread for as
-/// long as it lives (a full pipe would block it), keeping the last lines for error messages.
-pub fn spawn_listening(mut command: Command, program: &Path, marker: &str) -> (Child, StderrTail, String) {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("could not start {}: {e}", program.display()));
-    let stderr: StderrTail = Arc::new(Mutex::new(VecDeque::new()));
-    let (send, receive) = mpsc::channel();
-    let pipe = child.stderr.take().unwrap();
-    let tail = Arc::clone(&stderr);
-    let wanted = marker.to_string();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if let Some(at) = line.find("ws://")
-                && line.contains(&wanted)
-            {
-                let _ = send.send(line[at..].trim().to_string());
-            }
-            let mut tail = tail.lock().unwrap();
-            if tail.len() == 60 {
-                tail.pop_front();
-            }
-            tail.push_back(line);
-        }
-    });
-    match receive.recv_timeout(DEFAULT_TIMEOUT) {
-        Ok(url) => (child, stderr, url),
-        Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            let tail: Vec<String> = stderr.lock().unwrap().iter().cloned().collect();
-            panic!(
-                "{} did not print \"{marker} ws://…\" within {:?}; its stderr:\n{}",
-                program.display(),
-                DEFAULT_TIMEOUT,
-                tail.join("\n")
-            );
-        }
-    }
-}
-
 /// A running headless Chromium; killed when dropped.
 pub struct Browser {
     child: Child,
     cdp: RefCell<Cdp>,
     timeout: Cell<Duration>,
-    stderr: Arc<Mutex<VecDeque<String>>>,
+    stderr: StderrTail,
     download_dir: RefCell<Option<PathBuf>>,
     _profile: tempfile::TempDir,
 }
@@ -162,19 +101,10 @@ pub struct Download {
 }
 
 impl Browser {
-    /// Launches Chromium, or `None` when it is not installed. Panics when it is installed but
-    /// does not start.
-    pub fn start() -> Option<Browser> {
-        chromium_path().map(|path| Browser::launch(&path))
-    }
-
-    /// Like [`Browser::start`], reporting a missing browser through [`skip_or_fail`].
+    /// Launches Chromium, or `None` when it is not installed (reported through [`skip_or_fail`]).
+    /// Panics when it is installed but does not start.
     pub fn start_or_skip(test: &str) -> Option<Browser> {
-        let browser = Browser::start();
-        if browser.is_none() {
-            skip_or_fail(test, "chromium is not installed");
-        }
-        browser
+        Some(Browser::launch(&found_or_skip(chromium_path(), test, "chromium is not installed")?))
     }
 
     /// Launches the Chromium at `program` with a fresh profile and connects to it.
@@ -220,7 +150,7 @@ impl Browser {
 
     /// The last lines Chromium wrote to stderr, for diagnostics.
     pub fn stderr_tail(&self) -> String {
-        self.stderr.lock().unwrap().iter().cloned().collect::<Vec<_>>().join("\n")
+        self.stderr.text()
     }
 
     /// Sends a browser-level CDP command and returns its result; panics on a CDP error.
@@ -293,19 +223,9 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // Ask politely, then make sure; never panic here (this may run while a test unwinds).
         if let Ok(mut cdp) = self.cdp.try_borrow_mut() {
-            let id = cdp.next_id;
-            let close = json!({ "id": id, "method": "Browser.close", "params": {} }).to_string();
-            let _ = cdp.ws.send(Message::text(close));
+            let _ = cdp.socket.send(json!({ "method": "Browser.close", "params": {} }));
         }
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child, Duration::from_secs(3));
     }
 }
 
@@ -335,6 +255,7 @@ impl Page<'_> {
         self.browser
             .cdp
             .borrow_mut()
+            .socket
             .events
             .retain(|e| !(e["method"] == "Page.loadEventFired" && e["sessionId"] == session));
     }
@@ -395,20 +316,7 @@ impl Page<'_> {
     /// Polls `js` until it returns a truthy value (errors count as "not yet", so this also waits
     /// across navigations) and returns that value; panics after the timeout.
     pub fn wait_for(&self, js: &str) -> Value {
-        let deadline = Instant::now() + self.browser.timeout.get();
-        loop {
-            let last = match self.try_eval(js) {
-                Ok(v) if !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("") => {
-                    return v;
-                }
-                Ok(v) => format!("it returned {v}"),
-                Err(e) => format!("it threw {e}"),
-            };
-            if Instant::now() > deadline {
-                panic!("waited {:?} for `{}`; last {last}", self.browser.timeout.get(), shorten(js));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_truthy(js, self.browser.timeout.get(), |js| self.try_eval(js))
     }
 
     /// Emulates a screen of `width`×`height` CSS pixels; `mobile` also honours the page's
@@ -485,11 +393,7 @@ impl Page<'_> {
 
     /// Focuses the first element matching `selector`. Panics when nothing matches.
     pub fn focus(&self, selector: &str) {
-        let js = format!(
-            "(() => {{ const e = document.querySelector({}); if (!e) return false; e.focus(); return true; }})()",
-            json!(selector)
-        );
-        assert_eq!(self.eval(&js), true, "nothing matches {selector}");
+        assert_eq!(self.eval(&focus_script(selector)), true, "nothing matches {selector}");
     }
 
     /// Types `text` into the focused element as the keyboard would (`input` events fire).
@@ -548,10 +452,10 @@ impl Page<'_> {
     /// errors, and browser log errors such as Content-Security-Policy violations and failed loads.
     pub fn errors(&self) -> Vec<String> {
         let mut cdp = self.browser.cdp.borrow_mut();
-        cdp.pump();
+        cdp.socket.pump(|_| true).unwrap_or_else(|e| panic!("{e}"));
         let session = self.session.as_str();
         let mut errors = Vec::new();
-        cdp.events.retain(|e| {
+        cdp.socket.events.retain(|e| {
             if e["sessionId"] != session {
                 return true;
             }
@@ -594,15 +498,18 @@ impl Page<'_> {
         });
         errors
     }
+
+    /// Asserts that the page reported no errors since the last call (see [`Page::errors`]).
+    pub fn assert_no_errors(&self) {
+        let errors = self.errors();
+        assert!(errors.is_empty(), "errors in the page: {errors:?}");
+    }
 }
 
 impl Drop for Page<'_> {
     fn drop(&mut self) {
         if let Ok(mut cdp) = self.browser.cdp.try_borrow_mut() {
-            let id = cdp.next_id;
-            cdp.next_id += 1;
-            let close = json!({ "id": id, "method": "Target.closeTarget", "params": { "targetId": self.target } });
-            let _ = cdp.ws.send(Message::text(close.to_string()));
+            let _ = cdp.socket.send(json!({ "method": "Target.closeTarget", "params": { "targetId": self.target } }));
         }
     }
 }
@@ -620,75 +527,55 @@ pub fn shorten(js: &str) -> String {
     }
 }
 
-/// The DevTools WebSocket: commands and their responses, and the events that arrive meanwhile.
-struct Cdp {
-    ws: WebSocket<TcpStream>,
-    next_id: u64,
-    events: VecDeque<Value>,
+/// Polls `try_eval` of `js` until it returns a truthy value (errors count as "not yet", so this
+/// also waits across navigations) and returns that value; panics after `timeout`.
+pub fn wait_truthy(js: &str, timeout: Duration, try_eval: impl Fn(&str) -> Result<Value, String>) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let last = match try_eval(js) {
+            Ok(v) if !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("") => {
+                return v;
+            }
+            Ok(v) => format!("it returned {v}"),
+            Err(e) => format!("it threw {e}"),
+        };
+        if Instant::now() > deadline {
+            panic!("waited {timeout:?} for `{}`; last {last}", shorten(js));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
-/// How long one read blocks before deadlines are checked again.
-const POLL: Duration = Duration::from_millis(100);
-/// Events kept for later waits; older ones are dropped.
-const MAX_EVENTS: usize = 10_000;
+/// A script that focuses the first element matching `selector` and returns whether there was one.
+pub fn focus_script(selector: &str) -> String {
+    format!(
+        "(() => {{ const e = document.querySelector({}); if (!e) return false; e.focus(); return true; }})()",
+        json!(selector)
+    )
+}
+
+/// The DevTools WebSocket: commands and their responses, and the events that arrive meanwhile.
+struct Cdp {
+    socket: Socket,
+}
 
 impl Cdp {
     fn connect(url: &str) -> Cdp {
-        let address = url.trim_start_matches("ws://").split('/').next().unwrap();
-        let address: SocketAddr = address.parse().unwrap_or_else(|e| panic!("DevTools address {url}: {e}"));
-        let stream = TcpStream::connect_timeout(&address, DEFAULT_TIMEOUT)
-            .unwrap_or_else(|e| panic!("connecting to DevTools at {url}: {e}"));
-        stream.set_read_timeout(Some(DEFAULT_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(DEFAULT_TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        let (ws, _) = tungstenite::client(url, stream).unwrap_or_else(|e| panic!("DevTools handshake with {url}: {e}"));
-        ws.get_ref().set_read_timeout(Some(POLL)).unwrap();
-        Cdp { ws, next_id: 1, events: VecDeque::new() }
+        Cdp { socket: Socket::connect("DevTools", url).unwrap_or_else(|e| panic!("{e}")) }
     }
 
-    /// The next message, or `None` when none arrived within [`POLL`].
+    /// The next message, or `None` when none arrived within [`super::launch::POLL`]; panics when
+    /// Chromium went away.
     fn read(&mut self) -> Option<Value> {
-        loop {
-            match self.ws.read() {
-                Ok(Message::Text(text)) => {
-                    return Some(serde_json::from_str(text.as_str()).expect("DevTools sends JSON"));
-                }
-                Ok(Message::Close(frame)) => panic!("Chromium closed the DevTools connection: {frame:?}"),
-                Ok(_) => continue,
-                Err(tungstenite::Error::Io(e))
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
-                {
-                    return None;
-                }
-                Err(e) => panic!("reading from DevTools: {e}"),
-            }
-        }
-    }
-
-    fn keep(&mut self, event: Value) {
-        if self.events.len() == MAX_EVENTS {
-            self.events.pop_front();
-        }
-        self.events.push_back(event);
-    }
-
-    /// Reads whatever has arrived, hardly waiting.
-    fn pump(&mut self) {
-        let _ = self.ws.get_ref().set_read_timeout(Some(Duration::from_millis(1)));
-        while let Some(message) = self.read() {
-            self.keep(message);
-        }
-        let _ = self.ws.get_ref().set_read_timeout(Some(POLL));
+        self.socket.read().unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn call(&mut self, session: Option<&str>, method: &str, params: Value, timeout: Duration) -> Result<Value, String> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut command = json!({ "id": id, "method": method, "params": params });
+        let mut command = json!({ "method": method, "params": params });
         if let Some(session) = session {
             command["sessionId"] = json!(session);
         }
-        self.ws.send(Message::text(command.to_string())).unwrap_or_else(|e| panic!("sending {method}: {e}"));
+        let id = self.socket.send(command).unwrap_or_else(|e| panic!("sending {method}: {e}"));
         let deadline = Instant::now() + timeout;
         loop {
             match self.read() {
@@ -698,7 +585,7 @@ impl Cdp {
                     }
                     return Ok(message["result"].clone());
                 }
-                Some(message) if message.get("method").is_some() => self.keep(message),
+                Some(message) if message.get("method").is_some() => self.socket.keep(message),
                 Some(_) => {}
                 None => {}
             }
@@ -723,8 +610,8 @@ impl Cdp {
                 }
                 && matches(&e["params"])
         };
-        if let Some(at) = self.events.iter().position(fits) {
-            return self.events.remove(at).unwrap()["params"].clone();
+        if let Some(at) = self.socket.events.iter().position(fits) {
+            return self.socket.events.remove(at).unwrap()["params"].clone();
         }
         let deadline = Instant::now() + timeout;
         loop {
@@ -733,7 +620,7 @@ impl Cdp {
                     return message["params"].clone();
                 }
                 if message.get("method").is_some() {
-                    self.keep(message);
+                    self.socket.keep(message);
                 }
             }
             if Instant::now() > deadline {

@@ -13,21 +13,17 @@
 //! `TAREA_BROWSER_TESTS=require` (see [`super::browser::skip_or_fail`]).
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::{Map, Value, json};
-use tungstenite::{Message, WebSocket};
 
-use super::browser::{shorten, skip_or_fail};
-
-/// How long any one Firefox call or wait may take before the test panics.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub use super::browser::Download;
+use super::browser::{focus_script, shorten, wait_truthy};
+pub use super::launch::DEFAULT_TIMEOUT;
+use super::launch::{Socket, StderrTail, found_or_skip, program_path, spawn_listening, stop};
 
 /// Preferences for a quiet headless run in a closed network: nothing to update, report, sync or
 /// fetch at startup, no first-run pages or prompts. Written to the fresh profile's `user.js`.
@@ -102,25 +98,7 @@ const PREFS: &[(&str, &str)] = &[
 
 /// The Firefox binary: `$FIREFOX`, else `firefox-esr`, else `firefox` on the `PATH`.
 pub fn firefox_path() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("FIREFOX").filter(|p| !p.is_empty()) {
-        return find_program(Path::new(&path));
-    }
-    find_program(Path::new("firefox-esr")).or_else(|| find_program(Path::new("firefox")))
-}
-
-fn find_program(program: &Path) -> Option<PathBuf> {
-    if program.components().count() > 1 {
-        return program.is_file().then(|| program.to_path_buf());
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|p| p.is_file())
-}
-
-/// A finished download: where it was saved and the name the page suggested.
-#[derive(Debug, Clone)]
-pub struct Download {
-    pub path: PathBuf,
-    pub suggested_filename: String,
-    pub url: String,
+    program_path("FIREFOX", &["firefox-esr", "firefox"])
 }
 
 /// A running headless Firefox with one tab; killed (and its profile deleted) when dropped.
@@ -128,24 +106,16 @@ pub struct Firefox {
     child: Child,
     bidi: RefCell<Bidi>,
     context: String,
-    stderr: Arc<Mutex<VecDeque<String>>>,
+    stderr: StderrTail,
     profile: Option<tempfile::TempDir>,
 }
 
 impl Firefox {
-    /// Launches Firefox, or `None` when it is not installed. Panics when it is installed but does
-    /// not start.
-    pub fn start() -> Option<Firefox> {
-        firefox_path().map(|path| Firefox::launch(&path))
-    }
-
-    /// Like [`Firefox::start`], reporting a missing Firefox through [`skip_or_fail`].
+    /// Launches Firefox, or `None` when it is not installed (reported through
+    /// [`super::browser::skip_or_fail`]). Panics when it is installed but does not start.
     pub fn start_or_skip(test: &str) -> Option<Firefox> {
-        let firefox = Firefox::start();
-        if firefox.is_none() {
-            skip_or_fail(test, "firefox is not installed (apt-get install firefox-esr, or set $FIREFOX)");
-        }
-        firefox
+        let missing = "firefox is not installed (apt-get install firefox-esr, or set $FIREFOX)";
+        Some(Firefox::launch(&found_or_skip(firefox_path(), test, missing)?))
     }
 
     /// Launches the Firefox at `program` with a fresh profile, opens a BiDi session, subscribes
@@ -165,15 +135,13 @@ impl Firefox {
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("DBUS_SESSION_BUS_ADDRESS");
-        let (mut child, stderr, ws_url) =
-            super::browser::spawn_listening(command, program, "WebDriver BiDi listening on");
+        let (mut child, stderr, ws_url) = spawn_listening(command, program, "WebDriver BiDi listening on");
         let bidi = match Bidi::connect(&ws_url) {
             Ok(bidi) => bidi,
             Err(e) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                let tail: Vec<String> = stderr.lock().unwrap().iter().cloned().collect();
-                panic!("{e}; Firefox's stderr:\n{}", tail.join("\n"));
+                panic!("{e}; Firefox's stderr:\n{}", stderr.text());
             }
         };
         let mut firefox =
@@ -193,7 +161,7 @@ impl Firefox {
 
     /// The last lines Firefox wrote to stderr, for diagnostics.
     pub fn stderr_tail(&self) -> String {
-        self.stderr.lock().unwrap().iter().cloned().collect::<Vec<_>>().join("\n")
+        self.stderr.text()
     }
 
     /// Sends a BiDi command and returns its result; panics on an error.
@@ -256,20 +224,7 @@ impl Firefox {
     /// Polls `js` until it returns a truthy value (errors count as "not yet") and returns that
     /// value; panics after [`DEFAULT_TIMEOUT`].
     pub fn wait_for(&self, js: &str) -> Value {
-        let deadline = Instant::now() + DEFAULT_TIMEOUT;
-        loop {
-            let last = match self.try_eval(js) {
-                Ok(v) if !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("") => {
-                    return v;
-                }
-                Ok(v) => format!("it returned {v}"),
-                Err(e) => format!("it threw {e}"),
-            };
-            if Instant::now() > deadline {
-                panic!("waited {DEFAULT_TIMEOUT:?} for `{}`; last {last}", shorten(js));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_truthy(js, DEFAULT_TIMEOUT, |js| self.try_eval(js))
     }
 
     /// Scrolls the first element matching `selector` into view and clicks its centre with the
@@ -298,11 +253,7 @@ impl Firefox {
 
     /// Focuses the first element matching `selector`. Panics when nothing matches.
     pub fn focus(&self, selector: &str) {
-        let js = format!(
-            "(() => {{ const e = document.querySelector({}); if (!e) return false; e.focus(); return true; }})()",
-            json!(selector)
-        );
-        assert_eq!(self.eval(&js), true, "nothing matches {selector}");
+        assert_eq!(self.eval(&focus_script(selector)), true, "nothing matches {selector}");
     }
 
     /// Types `text` into the focused element key by key (one key per character).
@@ -377,7 +328,7 @@ impl Firefox {
         let mut bidi = self.bidi.borrow_mut();
         bidi.pump();
         let mut errors = Vec::new();
-        bidi.events.retain(|e| {
+        bidi.socket.events.retain(|e| {
             if e["method"] != "log.entryAdded" {
                 return true;
             }
@@ -394,30 +345,21 @@ impl Firefox {
         });
         errors
     }
+
+    /// Asserts that the page reported no errors since the last call (see [`Firefox::errors`]).
+    pub fn assert_no_errors(&self) {
+        let errors = self.errors();
+        assert!(errors.is_empty(), "errors in the page: {errors:?}");
+    }
 }
 
 impl Drop for Firefox {
     fn drop(&mut self) {
         // Ask politely, then make sure; never panic here (this may run while a test unwinds).
         if let Ok(mut bidi) = self.bidi.try_borrow_mut() {
-            let id = bidi.next_id;
-            bidi.next_id += 1;
-            let close = json!({ "id": id, "method": "browser.close", "params": {} });
-            let _ = bidi.ws.send(Message::text(close.to_string()));
+            let _ = bidi.socket.send(json!({ "method": "browser.close", "params": {} }));
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let mut exited = false;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                exited = true;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        if !exited {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        stop(&mut self.child, Duration::from_secs(5));
         // Content processes may still be writing into the profile for a moment.
         if let Some(profile) = self.profile.take() {
             let path = profile.path().to_path_buf();
@@ -480,70 +422,28 @@ pub fn remote_to_json(remote: &Value) -> Value {
 
 /// The BiDi WebSocket: commands and their responses, and the events that arrive meanwhile.
 struct Bidi {
-    ws: WebSocket<TcpStream>,
-    next_id: u64,
-    events: VecDeque<Value>,
+    socket: Socket,
 }
-
-/// How long one read blocks before deadlines are checked again.
-const POLL: Duration = Duration::from_millis(100);
-/// Events kept for later; older ones are dropped.
-const MAX_EVENTS: usize = 10_000;
 
 impl Bidi {
     /// Connects to the BiDi server Firefox announced (`ws://127.0.0.1:<port>`) at its `/session`
     /// endpoint.
     fn connect(announced: &str) -> Result<Bidi, String> {
         let address = announced.trim_start_matches("ws://").split('/').next().unwrap_or_default();
-        let address: SocketAddr = address.parse().map_err(|e| format!("BiDi address {announced}: {e}"))?;
-        let url = format!("ws://{address}/session");
-        let stream = TcpStream::connect_timeout(&address, DEFAULT_TIMEOUT)
-            .map_err(|e| format!("connecting to Firefox's BiDi at {url}: {e}"))?;
-        stream.set_read_timeout(Some(DEFAULT_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(DEFAULT_TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        let (ws, _) = tungstenite::client(url.as_str(), stream)
-            .map_err(|e| format!("BiDi WebSocket handshake with {url}: {e}"))?;
-        ws.get_ref().set_read_timeout(Some(POLL)).unwrap();
-        Ok(Bidi { ws, next_id: 1, events: VecDeque::new() })
+        Ok(Bidi { socket: Socket::connect("Firefox's BiDi", &format!("ws://{address}/session"))? })
     }
 
-    /// The next message, `None` when none arrived within [`POLL`], or an error starting with
-    /// "disconnected" when Firefox went away.
+    /// The next message, `None` when none arrived within [`super::launch::POLL`], or an error
+    /// starting with "disconnected" when Firefox went away.
     fn read(&mut self) -> Result<Option<Value>, String> {
-        loop {
-            match self.ws.read() {
-                Ok(Message::Text(text)) => {
-                    return Ok(Some(serde_json::from_str(text.as_str()).expect("BiDi sends JSON")));
-                }
-                Ok(Message::Close(frame)) => return Err(format!("disconnected: Firefox closed BiDi: {frame:?}")),
-                Ok(_) => continue,
-                Err(tungstenite::Error::Io(e))
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
-                {
-                    return Ok(None);
-                }
-                Err(e) => return Err(format!("disconnected: reading from BiDi: {e}")),
-            }
-        }
+        self.socket.read().map_err(|e| format!("disconnected: {e}"))
     }
 
-    fn keep(&mut self, event: Value) {
-        if self.events.len() == MAX_EVENTS {
-            self.events.pop_front();
-        }
-        self.events.push_back(event);
-    }
-
-    /// Reads whatever has arrived, hardly waiting.
+    /// Reads whatever has arrived, hardly waiting, and keeps the events.
     fn pump(&mut self) {
-        let _ = self.ws.get_ref().set_read_timeout(Some(Duration::from_millis(1)));
-        while let Ok(Some(message)) = self.read() {
-            if message["type"] == "event" {
-                self.keep(message);
-            }
-        }
-        let _ = self.ws.get_ref().set_read_timeout(Some(POLL));
+        // A lost connection ends the pumping as an empty socket does: the next call or wait
+        // reports it.
+        let _ = self.socket.pump(|message| message["type"] == "event");
     }
 
     fn wait_event(
@@ -553,8 +453,8 @@ impl Bidi {
         timeout: Duration,
     ) -> Result<Value, String> {
         let fits = |e: &Value| e["method"] == method && matches(&e["params"]);
-        if let Some(at) = self.events.iter().position(fits) {
-            return Ok(self.events.remove(at).unwrap()["params"].clone());
+        if let Some(at) = self.socket.events.iter().position(fits) {
+            return Ok(self.socket.events.remove(at).unwrap()["params"].clone());
         }
         let deadline = Instant::now() + timeout;
         loop {
@@ -564,7 +464,7 @@ impl Bidi {
                 if fits(&message) {
                     return Ok(message["params"].clone());
                 }
-                self.keep(message);
+                self.socket.keep(message);
             }
             if Instant::now() > deadline {
                 panic!("no {method} event within {timeout:?}");
@@ -573,14 +473,12 @@ impl Bidi {
     }
 
     fn call(&mut self, method: &str, params: Value, timeout: Duration) -> Result<Value, String> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let command = json!({ "id": id, "method": method, "params": params });
-        self.ws.send(Message::text(command.to_string())).map_err(|e| format!("disconnected: sending: {e}"))?;
+        let command = json!({ "method": method, "params": params });
+        let id = self.socket.send(command).map_err(|e| format!("disconnected: sending: {e}"))?;
         let deadline = Instant::now() + timeout;
         loop {
             match self.read()? {
-                Some(message) if message["type"] == "event" => self.keep(message),
+                Some(message) if message["type"] == "event" => self.socket.keep(message),
                 Some(message) if message["id"] == id => {
                     if message["type"] == "error" {
                         return Err(format!(

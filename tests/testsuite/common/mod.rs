@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod firefox;
 pub mod form_site;
+pub mod launch;
 
 use std::path::{Path, PathBuf};
 
