@@ -248,7 +248,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Build { root, out, patient, session, encrypt, unseal, no_pdf, emit_typst, quiet, verbose } => {
             let out = out.unwrap_or_else(|| root.join("out"));
             let options = tarea::BuildOptions { root: root.clone(), out: out.clone() };
-            let request = tarea::BuildRequest { patient, session, encrypt, unseal, no_pdf, preview: false };
+            let select = tarea::Selection { patient, session };
+            let request = tarea::BuildRequest { select, encrypt, unseal, no_pdf, preview: false };
             if let Some(dir) = &emit_typst {
                 let count = tarea::emit_typst(&root, dir, &request)?;
                 if !quiet {

@@ -45,7 +45,7 @@ pub struct BuildReport {
 pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Result<BuildReport> {
     let started = Instant::now();
     let pipeline = Pipeline::load(&settings.root)?;
-    if let Some(patient) = &settings.patient {
+    if let Some(patient) = &settings.select.patient {
         pipeline.plan_of(patient)?;
     }
     let (secret, created_secret) = token::load_or_create_secret(&settings.root)?;
@@ -74,7 +74,7 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
         files: &rendered.files,
         spooled: &rendered.spooled,
         kept: &rendered.kept,
-        whole: settings.is_everything(),
+        whole: settings.select.is_everything(),
     };
     // The cache vouches only for packets this build leaves alone until every file is in place.
     rendered.cache.settled(&target.previous).save(out)?;

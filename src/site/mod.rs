@@ -37,13 +37,32 @@ pub struct BuildOptions {
     pub out: PathBuf,
 }
 
-/// What the user asked of one build (the command line's flags); by default, everything.
+/// Which packets a build renders; by default, all of them.
 #[derive(Debug, Clone, Default)]
-pub struct BuildRequest {
+pub struct Selection {
     /// Only this patient's packets.
     pub patient: Option<String>,
     /// Only the packets of sessions on this date.
     pub session: Option<chrono::NaiveDate>,
+}
+
+impl Selection {
+    /// Whether the packet of `patient_id`'s session on `date` is selected.
+    pub fn keeps(&self, patient_id: &str, date: &str) -> bool {
+        self.patient.as_deref().is_none_or(|p| p == patient_id) && self.session.is_none_or(|d| d.to_string() == date)
+    }
+
+    /// Whether every packet is.
+    pub fn is_everything(&self) -> bool {
+        self.patient.is_none() && self.session.is_none()
+    }
+}
+
+/// What the user asked of one build (the command line's flags); by default, everything.
+#[derive(Debug, Clone, Default)]
+pub struct BuildRequest {
+    /// Which packets.
+    pub select: Selection,
     /// Seal every packet (patients without a password get a made-up passphrase), and remember it:
     /// every later build of the site seals them too (`build --encrypt`).
     pub encrypt: bool,
@@ -76,10 +95,8 @@ pub struct BuildSettings {
     pub root: PathBuf,
     /// Where its output goes.
     pub out: PathBuf,
-    /// Only this patient's packets.
-    pub patient: Option<String>,
-    /// Only the packets of sessions on this date.
-    pub session: Option<chrono::NaiveDate>,
+    /// Which packets it renders.
+    pub select: Selection,
     /// Seal every packet, not only those the plans or the clinic ask for.
     pub seal_all: bool,
     /// Refuse to publish in the clear a packet `out/` holds sealed (not when unsealing on purpose,
@@ -107,8 +124,7 @@ impl BuildSettings {
         Ok(BuildSettings {
             root: options.root.clone(),
             out: options.out.clone(),
-            patient: request.patient.clone(),
-            session: request.session,
+            select: request.select.clone(),
             seal_all: request.encrypt || (crate::seal::site_sealed(&options.root) && !request.unseal),
             guard_sealed: !request.unseal && !request.preview,
             sealed_state,
@@ -122,16 +138,6 @@ impl BuildSettings {
         let options = BuildOptions { root: root.to_path_buf(), out: root.join("out") };
         let read_only = BuildSettings::decide(&options, &BuildRequest { preview: true, ..BuildRequest::default() });
         read_only.expect("a request without --encrypt and --unseal is always settled")
-    }
-
-    /// Whether the packet of `patient_id`'s session on `date` is one this build renders.
-    pub fn keeps(&self, patient_id: &str, date: &str) -> bool {
-        self.patient.as_deref().is_none_or(|p| p == patient_id) && self.session.is_none_or(|d| d.to_string() == date)
-    }
-
-    /// Whether this build renders every packet.
-    pub fn is_everything(&self) -> bool {
-        self.patient.is_none() && self.session.is_none()
     }
 }
 
@@ -193,7 +199,7 @@ impl Pipeline {
     /// keep; warns about imported answers that no longer fit their packet.
     pub fn plan(&self, settings: &BuildSettings, secret: Secret) -> Planned {
         let resolved = resolve::resolve_site(&self.site, &self.strings, &secret, settings.seal_all);
-        let chosen = resolved.links.iter().map(|l| settings.keeps(&l.patient_id, &l.date)).collect();
+        let chosen = resolved.links.iter().map(|l| settings.select.keeps(&l.patient_id, &l.date)).collect();
         let mut diags = Diagnostics::default();
         diags.extend(self.warnings.iter().cloned());
         stale_answers(&self.site, &resolved, &mut diags);
@@ -289,7 +295,7 @@ fn fail(diags: Diagnostics) -> anyhow::Error {
 
 #[cfg(test)]
 mod tests {
-    use super::{BuildOptions, BuildRequest, BuildSettings, SealedState};
+    use super::{BuildOptions, BuildRequest, BuildSettings, SealedState, Selection};
 
     fn decide(root: &std::path::Path, request: BuildRequest) -> anyhow::Result<BuildSettings> {
         BuildSettings::decide(&BuildOptions { root: root.into(), out: root.join("out") }, &request)
@@ -322,11 +328,11 @@ mod tests {
     fn the_selection_keeps_a_patient_a_date_or_both() {
         let site = tempfile::tempdir().unwrap();
         let session = chrono::NaiveDate::from_ymd_opt(2026, 11, 26);
-        let both = BuildRequest { patient: Some("elisa".into()), session, ..Default::default() };
-        let settings = decide(site.path(), both).unwrap();
+        let select = Selection { patient: Some("elisa".into()), session };
+        let settings = decide(site.path(), BuildRequest { select, ..Default::default() }).unwrap().select;
         assert!(settings.keeps("elisa", "2026-11-26") && !settings.is_everything());
         assert!(!settings.keeps("elisa", "2026-11-19") && !settings.keeps("marta", "2026-11-26"));
-        let everything = decide(site.path(), BuildRequest::default()).unwrap();
+        let everything = decide(site.path(), BuildRequest::default()).unwrap().select;
         assert!(everything.is_everything() && everything.keeps("marta", "2026-12-03"));
     }
 }

@@ -205,12 +205,7 @@ fn calendar_lines(path: &std::path::Path) -> Vec<String> {
 fn each_packet_has_reminders_for_its_daily_tasks_and_the_next_session() {
     let site = fixture("small");
     let plan = site.path().join("library/plans/elisa.toml");
-    let text = std::fs::read_to_string(&plan).unwrap().replacen(
-        "therapist = \"María Jesús\"",
-        "therapist = \"María Jesús\"\nreminder_time = \"07:30\"",
-        1,
-    );
-    std::fs::write(&plan, text).unwrap();
+    set_in_plan(site.path(), "elisa.toml", "therapist = \"María Jesús\"", "reminder_time = \"07:30\"");
     build(site.path()).unwrap();
     let dir = packet_for(site.path(), "Elisa", "2026-11-26");
     let cover = html(&dir.join("index.html"));
@@ -241,13 +236,7 @@ fn large_print_makes_every_sheet_larger() {
         pdf_pages(&packet_for(root, "Tom", "2026-11-27").join("packet.pdf"))[1].matches("/10").count()
     };
     let normal = rows(site.path());
-    let plan = site.path().join("library/plans/tom.toml");
-    let text = std::fs::read_to_string(&plan).unwrap().replacen(
-        "therapist = \"Laura\"",
-        "therapist = \"Laura\"\nlarge_print = true",
-        1,
-    );
-    std::fs::write(&plan, text).unwrap();
+    set_in_plan(site.path(), "tom.toml", "therapist = \"Laura\"", "large_print = true");
     build(site.path()).unwrap();
     let dir = packet_for(site.path(), "Tom", "2026-11-27");
     assert!(rows(site.path()) < normal, "{normal} rows fitted before, {} now", rows(site.path()));
