@@ -270,10 +270,20 @@ impl Diagnostics {
         self.items.iter().filter(|d| d.severity == Severity::Warning)
     }
 
+    /// Every problem, in the order found.
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.items
+    }
+
     /// Fails with every error found so far (warnings included in the report), or returns the
     /// warnings for the caller to print when there were no errors.
     pub fn into_result(self) -> Result<Vec<Diagnostic>, Failed> {
-        if self.error_count() == 0 { Ok(self.items) } else { Err(Failed { diagnostics: self.items }) }
+        self.into_result_with(None)
+    }
+
+    /// Like [`Diagnostics::into_result`], for a build that wrote what the problems did not touch.
+    pub fn into_result_with(self, partial: Option<Partial>) -> Result<Vec<Diagnostic>, Failed> {
+        if self.error_count() == 0 { Ok(self.items) } else { Err(Failed { diagnostics: self.items, partial }) }
     }
 }
 
@@ -282,6 +292,17 @@ impl Diagnostics {
 pub struct Failed {
     /// Every problem found, errors and warnings.
     pub diagnostics: Vec<Diagnostic>,
+    /// When the problems touched some patients only: what was built all the same.
+    pub partial: Option<Partial>,
+}
+
+/// What a build with problems in some plans (or in the homework they use) still did.
+#[derive(Debug, Clone)]
+pub struct Partial {
+    /// The patients whose packets were not built (their last built packets stay as they were).
+    pub skipped: Vec<String>,
+    /// The packets built all the same.
+    pub built: usize,
 }
 
 impl fmt::Display for Failed {
@@ -291,7 +312,25 @@ impl fmt::Display for Failed {
         }
         let errors = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
         let noun = if errors == 1 { "problem" } else { "problems" };
-        write!(f, "{errors} {noun} found; nothing was written")
+        match &self.partial {
+            None => write!(f, "{errors} {noun} found; nothing was written"),
+            Some(Partial { skipped, built }) if skipped.is_empty() => {
+                write!(f, "{errors} {noun} found; the {built} packets were built all the same")
+            }
+            Some(Partial { skipped, built }) => {
+                let others = match built {
+                    0 => "nothing else was built".to_string(),
+                    1 => "the other packet was built".to_string(),
+                    n => format!("the other {n} packets were built"),
+                };
+                write!(
+                    f,
+                    "{errors} {noun} found; not built: the packets of {} (their last built packets are left as \
+                     they were); {others}",
+                    skipped.join(", ")
+                )
+            }
+        }
     }
 }
 

@@ -54,6 +54,19 @@ pub struct Site {
     /// `library/answers/<patient id>/<session date>.json`: what patients filled in online and the
     /// therapist imported, by patient id, then session date (`2026-11-26`).
     pub answers: BTreeMap<String, BTreeMap<String, AnswerFile>>,
+    /// What is wrong with one homework or one patient only: it stops their packets, not the site.
+    pub broken: Broken,
+}
+
+/// Problems that belong to one file of the library: a homework template, or a patient (their plan
+/// and their imported answers). Loading and validation put them here instead of failing the
+/// site, so one mistake blocks only the packets it touches.
+#[derive(Debug, Default)]
+pub struct Broken {
+    /// By homework id (the file name without `.toml`).
+    pub homework: BTreeMap<String, Vec<Diagnostic>>,
+    /// By patient id.
+    pub plans: BTreeMap<String, Vec<Diagnostic>>,
 }
 
 /// Reads the site at `root`. Returns `None` when not even `clinic.toml` could be read; every
@@ -71,10 +84,11 @@ pub fn load_site(root: &Path, diags: &mut Diagnostics) -> Option<Site> {
     // A broken clinic.toml is already reported; a stand-in lets the rest be checked too, so one
     // run shows every problem.
     let clinic = load_file::<Clinic>(root, &library.join("clinic.toml"), diags).unwrap_or_else(stand_in_clinic);
-    let homework = load_folder(root, &library.join("homework"), diags);
-    let plans = load_folder(root, &library.join("plans"), diags);
-    let answers = load_answers(root, &library.join(ANSWERS), diags);
-    Some(Site { root: root.to_path_buf(), clinic, homework, plans, answers })
+    let mut broken = Broken::default();
+    let homework = load_folder(root, &library.join("homework"), diags, &mut broken.homework);
+    let plans = load_folder(root, &library.join("plans"), diags, &mut broken.plans);
+    let answers = load_answers(root, &library.join(ANSWERS), &mut broken.plans);
+    Some(Site { root: root.to_path_buf(), clinic, homework, plans, answers, broken })
 }
 
 /// The folder under `library/` that `tarea import` keeps answers in.
@@ -98,8 +112,12 @@ pub(crate) fn read_answer_text(path: &Path) -> Result<String, String> {
 }
 
 /// Reads every imported answer file: `<dir>/<patient id>/<yyyy-mm-dd>.json`. Other files are
-/// left alone; a file that does not parse is reported at its line and column.
-fn load_answers(root: &Path, dir: &Path, diags: &mut Diagnostics) -> BTreeMap<String, BTreeMap<String, AnswerFile>> {
+/// left alone; a file that does not parse is reported at its line and column, as its patient's.
+fn load_answers(
+    root: &Path,
+    dir: &Path,
+    broken: &mut BTreeMap<String, Vec<Diagnostic>>,
+) -> BTreeMap<String, BTreeMap<String, AnswerFile>> {
     let mut found: BTreeMap<String, BTreeMap<String, AnswerFile>> = BTreeMap::new();
     let Ok(patients) = std::fs::read_dir(dir) else { return found };
     let mut paths: Vec<PathBuf> = patients
@@ -117,7 +135,7 @@ fn load_answers(root: &Path, dir: &Path, diags: &mut Diagnostics) -> BTreeMap<St
         let text = match read_answer_text(&path) {
             Ok(text) => text,
             Err(why) => {
-                diags.push(Diagnostic::error(Some(&shown), why));
+                broken.entry(patient.to_string()).or_default().push(Diagnostic::error(Some(&shown), why));
                 continue;
             }
         };
@@ -128,7 +146,7 @@ fn load_answers(root: &Path, dir: &Path, diags: &mut Diagnostics) -> BTreeMap<St
             Err(e) => {
                 let offset = line_column_offset(&text, e.line(), e.column());
                 let source = SourceFile { path: shown, text };
-                diags.push(
+                broken.entry(patient.to_string()).or_default().push(
                     source
                         .error_at(offset..offset, format!("not a tarea answer file: {e}"))
                         .help("import the file the patient downloaded again with `tarea import`"),
@@ -157,7 +175,15 @@ fn stand_in_clinic() -> Loaded<Clinic> {
 }
 
 /// Reads and parses every `*.toml` below `dir`, keyed by file stem.
-fn load_folder<T: DeserializeOwned>(root: &Path, dir: &Path, diags: &mut Diagnostics) -> BTreeMap<String, Loaded<T>> {
+/// Reads every TOML file under `dir`, by id. A file that cannot be read or parsed is reported in
+/// `broken` under the id its name gives (what it would have been), not in `diags`: it blocks what
+/// uses it, not the site.
+fn load_folder<T: DeserializeOwned>(
+    root: &Path,
+    dir: &Path,
+    diags: &mut Diagnostics,
+    broken: &mut BTreeMap<String, Vec<Diagnostic>>,
+) -> BTreeMap<String, Loaded<T>> {
     let mut found = BTreeMap::new();
     if !dir.is_dir() {
         return found;
@@ -180,19 +206,23 @@ fn load_folder<T: DeserializeOwned>(root: &Path, dir: &Path, diags: &mut Diagnos
     }
     paths.sort();
     for path in paths {
-        let Some(loaded) = load_file::<T>(root, &path, diags) else { continue };
+        let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let mut problems = Diagnostics::default();
+        let loaded = load_file::<T>(root, &path, &mut problems);
+        broken.entry(id.clone()).or_default().extend(problems.into_vec());
+        let Some(loaded) = loaded else { continue };
         if let Some(previous) = found.get(&loaded.id) {
             let previous: &Loaded<T> = previous;
-            diags.push(Diagnostic::error(Some(&loaded.source.path), format!("duplicate id `{}`", loaded.id)).help(
-                format!(
-                    "{} has the same file name; ids are file names and must be unique",
-                    previous.source.path.display()
-                ),
-            ));
+            let duplicate = Diagnostic::error(Some(&loaded.source.path), format!("duplicate id `{}`", loaded.id));
+            broken.entry(id).or_default().push(duplicate.help(format!(
+                "{} has the same file name; ids are file names and must be unique",
+                previous.source.path.display()
+            )));
             continue;
         }
         found.insert(loaded.id.clone(), loaded);
     }
+    broken.retain(|_, problems| !problems.is_empty());
     found
 }
 
@@ -238,6 +268,13 @@ fn load_file<T: DeserializeOwned>(root: &Path, path: &Path, diags: &mut Diagnost
 /// Turns a TOML syntax or schema error into a diagnostic at its line and column.
 fn toml_error(source: &SourceFile, e: &toml::de::Error) -> Diagnostic {
     let message = e.message().trim().replace('\n', "; ");
+    if message.contains(&format!("`{}`", crate::model::UNSET_STATUS)) {
+        let at = e.span().unwrap_or_default();
+        return source.error_at(at, "this review's status is not set yet").help(
+            "write what happened with this homework: done, partial, incorrect or not-done (`tarea new session` \
+             leaves it for you to set rather than invent an outcome)",
+        );
+    }
     let help = if message.starts_with("unknown field") {
         "remove or rename this key: the accepted keys are listed above (README.md documents them)"
     } else if message.starts_with("missing field") {

@@ -44,15 +44,15 @@ enum Command {
     New(New),
     /// Check the library and templates, print every problem, and write nothing.
     Check {
-        /// The site folder (holding library/ and templates/).
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site folder (holding library/clinic.toml); by default the one the current folder is in.
+        #[arg(long, env = "TAREA_ROOT")]
+        root: Option<PathBuf>,
     },
     /// Build the packets: HTML, Markdown and PDF into out/public, the therapist's side into out/private.
     Build {
-        /// The site folder (holding library/ and templates/).
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site folder (holding library/clinic.toml); by default the one the current folder is in.
+        #[arg(long, env = "TAREA_ROOT")]
+        root: Option<PathBuf>,
         /// Where to write; defaults to <root>/out.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -87,9 +87,9 @@ enum Command {
     /// Build a preview into .tarea/preview (never out/), serve it on 127.0.0.1, and rebuild and
     /// reload the page on every change.
     Serve {
-        /// The site folder (holding library/ and templates/).
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site folder (holding library/clinic.toml); by default the one the current folder is in.
+        #[arg(long, env = "TAREA_ROOT")]
+        root: Option<PathBuf>,
         /// The port (0 picks a free one).
         #[arg(long, default_value_t = 1111)]
         port: u16,
@@ -100,9 +100,9 @@ enum Command {
         /// Answer files, or folders holding them.
         #[arg(required = true, value_name = "ANSWERS")]
         paths: Vec<PathBuf>,
-        /// The site folder (holding library/ and templates/).
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site folder (holding library/clinic.toml); by default the one the current folder is in.
+        #[arg(long, env = "TAREA_ROOT")]
+        root: Option<PathBuf>,
         /// Only record the answers; do not rebuild.
         #[arg(long)]
         no_build: bool,
@@ -113,9 +113,9 @@ enum Command {
     },
     /// List the patients, their sessions and their packet links.
     List {
-        /// The site folder (holding library/ and templates/).
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site folder (holding library/clinic.toml); by default the one the current folder is in.
+        #[arg(long, env = "TAREA_ROOT")]
+        root: Option<PathBuf>,
         /// As JSON.
         #[arg(long)]
         json: bool,
@@ -124,9 +124,9 @@ enum Command {
     Suggest {
         /// The patient's id (their plan's file name without .toml).
         patient: String,
-        /// The site folder (holding library/ and templates/).
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site folder (holding library/clinic.toml); by default the one the current folder is in.
+        #[arg(long, env = "TAREA_ROOT")]
+        root: Option<PathBuf>,
     },
     /// Manage the site secret that packet links are derived from.
     #[command(subcommand)]
@@ -158,9 +158,9 @@ enum New {
         /// The first session's date (default: today).
         #[arg(long)]
         date: Option<NaiveDate>,
-        /// The site folder.
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site folder (holding library/clinic.toml); by default the one the current folder is in.
+        #[arg(long, env = "TAREA_ROOT")]
+        root: Option<PathBuf>,
     },
     /// Append the next session to a plan, with reviews to fill in and the proposed levels.
     Session {
@@ -169,9 +169,9 @@ enum New {
         /// The session's date (default: the last session's `next`, or a week after it).
         #[arg(long)]
         date: Option<NaiveDate>,
-        /// The site folder.
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site folder (holding library/clinic.toml); by default the one the current folder is in.
+        #[arg(long, env = "TAREA_ROOT")]
+        root: Option<PathBuf>,
     },
 }
 
@@ -179,9 +179,9 @@ enum New {
 enum SecretCommand {
     /// Replace the secret: every packet link changes (the old secret is kept as .tarea/secret.old-N).
     Rotate {
-        /// The site folder.
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// The site folder (holding library/clinic.toml); by default the one the current folder is in.
+        #[arg(long, env = "TAREA_ROOT")]
+        root: Option<PathBuf>,
     },
 }
 
@@ -229,16 +229,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::New(New::Plan { id, name, language, therapist, date, root }) => {
+            let root = site_root(root)?;
             let date = date.unwrap_or_else(today);
             let plan = tarea::scaffold::NewPlan { root, id, name, language, therapist, date };
             let path = tarea::scaffold::new_plan(&plan)?;
             println!("created {}", path.display());
         }
         Command::New(New::Session { id, date, root }) => {
+            let root = site_root(root)?;
             let path = tarea::new_session(&root, &id, date)?;
             println!("added a session to {}: set the review statuses and check the levels", path.display());
         }
         Command::Check { root } => {
+            let root = site_root(root)?;
             let warnings = tarea::check(&root)?;
             for warning in &warnings {
                 eprintln!("{warning}");
@@ -246,6 +249,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("no errors found ({} warnings)", warnings.len());
         }
         Command::Build { root, out, patient, session, encrypt, unseal, no_pdf, emit_typst, quiet, verbose } => {
+            let root = site_root(root)?;
             let out = out.unwrap_or_else(|| root.join("out"));
             let options = tarea::BuildOptions { root: root.clone(), out: out.clone() };
             let select = tarea::Selection { patient, session };
@@ -263,8 +267,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             print_report(&report, &out, quiet, verbose);
         }
-        Command::Serve { root, port } => tarea::serve::serve(&tarea::serve::ServeOptions { root, port, ready: None })?,
+        Command::Serve { root, port } => {
+            let root = site_root(root)?;
+            tarea::serve::serve(&tarea::serve::ServeOptions { root, port, ready: None })?
+        }
         Command::Import { paths, root, no_build, out } => {
+            let root = site_root(root)?;
             for i in tarea::import_answers(&root, &paths)? {
                 println!(
                     "{} ({}), session {}: {}, {} new or changed → {}",
@@ -293,6 +301,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::List { root, json } => {
+            let root = site_root(root)?;
             let links = tarea::list(&root)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&links)?);
@@ -303,8 +312,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Suggest { patient, root } => print!("{}", tarea::suggest(&root, &patient, None)?),
+        Command::Suggest { patient, root } => print!("{}", tarea::suggest(&site_root(root)?, &patient, None)?),
         Command::Secret(SecretCommand::Rotate { root }) => {
+            let root = site_root(root)?;
             let kept = tarea::token::rotate_secret(&root)?;
             println!(
                 "new secret created; the old one is kept as {}.\nEvery packet link has changed: run `tarea build` and send \
@@ -318,6 +328,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
     }
     Ok(())
+}
+
+/// The site a command works on: `--root` (or `TAREA_ROOT`), else the folder holding
+/// `library/clinic.toml` found by walking up from the current one, as cargo and git find theirs.
+fn site_root(root: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match root {
+        Some(root) => tarea::site::check_root(&root).map(|()| root),
+        None => {
+            let here = std::env::current_dir()?;
+            tarea::site::find_root(&here).ok_or_else(|| tarea::site::no_site_here(&here))
+        }
+    }
 }
 
 /// Today's date, or the one `SOURCE_DATE_EPOCH` fixes (reproducible scripts and tests).

@@ -412,6 +412,10 @@ pub struct Review {
     pub note: Option<String>,
 }
 
+/// A review's status before the therapist sets it (`tarea new session` writes it): not a status,
+/// so the plan does not load (the error points at it) until she writes what happened.
+pub const UNSET_STATUS: &str = "set-me";
+
 /// How a task went, as recorded at the next session — information, never a grade.
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -237,7 +237,9 @@ pub fn append_session(path: &Path, block: &str) -> Result<()> {
         "\n\n"
     };
     let updated = format!("{text}{separator}{block}");
-    toml::from_str::<Plan>(&updated).with_context(|| format!("{}: the new session would not parse", path.display()))?;
+    // The statuses left for the therapist to set are the only thing allowed not to parse yet.
+    let set = updated.replace(&format!("\"{}\"", crate::model::UNSET_STATUS), "\"done\"");
+    toml::from_str::<Plan>(&set).with_context(|| format!("{}: the new session would not parse", path.display()))?;
     let temporary = path.with_extension("toml.tarea-new");
     std::fs::write(&temporary, &updated).with_context(|| format!("writing {}", temporary.display()))?;
     std::fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;

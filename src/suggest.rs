@@ -1,19 +1,42 @@
 //! `tarea suggest <patient>`: a ready-to-paste `[[sessions]]` block for the next session, with a
 //! review entry for each task of the last one and the levels the progression rule proposes.
 //!
-//! The next session's review is not known yet, so each level is given for "done" and a comment
-//! says what it would be otherwise; the therapist edits the statuses and keeps or changes levels.
-//! The end-of-therapy review (a homework of kind `review`) is given once: it is reviewed like any
-//! task, but never proposed again.
+//! The next session's review is not known yet, and an invented outcome would become a false
+//! clinical record if nobody edited it. So a review's status is proposed only from what the
+//! patient sent back (the answers imported for the last packet: how many days and fields were
+//! filled), with a comment saying so; without answers it is the placeholder [`UNSET_STATUS`],
+//! which loading refuses, located, until the therapist writes what happened. The levels follow
+//! the proposed status, or stay where they were until it is set. The end-of-therapy review (a
+//! homework of kind `review`) is given once: it is reviewed like any task, but never proposed
+//! again.
 
 use std::fmt::Write;
 
 use crate::course::{self, next_level};
 use crate::load::{Loaded, Site};
-use crate::model::{Kind, Plan, Status};
+use crate::model::{Kind, Plan, Status, UNSET_STATUS};
+use crate::resolve::form::{Returned, TaskReturned};
 
-/// The block to paste at the end of `plan`'s file; `date` overrides the proposed date.
-pub fn next_session_block(site: &Site, plan: &Loaded<Plan>, date: Option<chrono::NaiveDate>) -> String {
+/// The status what came back of a sheet suggests: nothing filled in is "not done"; a daily sheet
+/// filled in on at least 70 % of its days (or any other sheet filled in) is "done"; anything
+/// between is "partial". Never "incorrect": only the session can tell.
+fn proposed(sheet: &TaskReturned) -> Status {
+    match sheet {
+        TaskReturned { answered: 0, days: 0, .. } => Status::NotDone,
+        TaskReturned { of_days: 0, .. } => Status::Done,
+        TaskReturned { days, of_days, .. } if days * 10 >= of_days * 7 => Status::Done,
+        _ => Status::Partial,
+    }
+}
+
+/// The block to paste at the end of `plan`'s file; `date` overrides the proposed date. `returned`
+/// is what came back of the last packet, when its answers were imported.
+pub fn next_session_block(
+    site: &Site,
+    plan: &Loaded<Plan>,
+    date: Option<chrono::NaiveDate>,
+    returned: Option<&Returned>,
+) -> String {
     let sessions = course::sessions(&plan.value);
     let mut out = String::new();
     let name = plan.value.name.get_ref();
@@ -24,17 +47,46 @@ pub fn next_session_block(site: &Site, plan: &Loaded<Plan>, date: Option<chrono:
         let _ = writeln!(out, "# (set the date of the first session)");
         return out;
     };
-    let (_, last) = sessions[sessions.len() - 1];
-    let _ = writeln!(out, "# Set each review's status to what happened; the levels assume \"done\".");
+    let (last_date, last) = sessions[sessions.len() - 1];
+    let _ = writeln!(out, "# Set each review's status to what happened; the levels follow it.");
     let _ = writeln!(out, "[[sessions]]\ndate = {date}\nnext = {}", date + chrono::Duration::days(7));
     if let Some(phase) = &last.phase {
         let _ = writeln!(out, "phase = \"{}\"   # early | middle | late", phase.get_ref().name());
     }
+    let mut statuses = Vec::new();
     for task in &last.tasks {
-        let _ = writeln!(out, "\n[[sessions.review]]\nhomework = \"{}\"", task.homework.get_ref());
-        let _ = writeln!(out, "status = \"done\"   # done | partial | incorrect | not-done");
+        let id = task.homework.get_ref();
+        let _ = writeln!(out, "\n[[sessions.review]]\nhomework = \"{id}\"");
+        let sheet = returned.and_then(|r| Some((r, r.tasks.iter().find(|t| t.id == *id)?)));
+        match sheet {
+            Some((r, sheet)) => {
+                let status = proposed(sheet);
+                let saved = r.saved.as_deref().map(|s| format!(", saved {s}")).unwrap_or_default();
+                let days = if sheet.of_days > 0 {
+                    format!("{} of {} days, ", sheet.days, sheet.of_days)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "status = \"{}\"   # proposed from the answers sent back for {last_date}{saved}: {days}{} \
+                     fields filled in; check it with the patient",
+                    status.name(),
+                    sheet.answered
+                );
+                statuses.push(Some(status));
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "status = \"{UNSET_STATUS}\"   # what happened? done | partial | incorrect | not-done (no answers \
+                     were sent back for {last_date})"
+                );
+                statuses.push(None);
+            }
+        }
     }
-    for task in &last.tasks {
+    for (task, status) in last.tasks.iter().zip(statuses) {
         let id = task.homework.get_ref();
         if site.homework.get(id).is_some_and(|h| h.value.kind == Kind::Review) {
             let _ = writeln!(out, "\n# `{id}` is not proposed again: the review of all homework is given once.");
@@ -44,11 +96,14 @@ pub fn next_session_block(site: &Site, plan: &Loaded<Plan>, date: Option<chrono:
         let level = *task.level.get_ref();
         // The assignment before the last one, whose status decides whether a miss is the second.
         let before = course::outcomes(&sessions, id, sessions.len()).iter().rev().nth(1).and_then(|o| o.status);
-        let done = next_level(level, Status::Done, before, levels).level();
-        let partial = next_level(level, Status::Partial, before, levels).level();
-        let missed = next_level(level, Status::NotDone, before, levels).level();
+        let after = |status: Status| next_level(level, status, before, levels).level();
+        let (done, partial, missed) = (after(Status::Done), after(Status::Partial), after(Status::NotDone));
         let _ = writeln!(out, "\n[[sessions.tasks]]\nhomework = \"{id}\"");
-        let _ = writeln!(out, "level = {done}   # if done; partial or done differently: {partial}; not done: {missed}");
+        let given = status.map_or(level, after);
+        let _ = writeln!(
+            out,
+            "level = {given}   # if done: {done}; partial or done differently: {partial}; not done: {missed}"
+        );
         if let Some(params) = &task.params {
             let values: Vec<String> = params.get_ref().iter().map(|(k, v)| format!("{k} = {}", v.get_ref())).collect();
             let _ = writeln!(out, "params = {{ {} }}", values.join(", "));
@@ -98,13 +153,44 @@ mod tests {
                     [[sessions]]\ndate = 2026-01-08\nnext = 2026-01-15\n[[sessions.review]]\nhomework = \"tr\"\nstatus = \"not-done\"\n\
                     [[sessions.tasks]]\nhomework = \"tr\"\nlevel = 2\nparams = { }\n";
         let (_dir, site) = site(&[("tr", &homework("self-registration", 3))], plan);
-        let block = next_session_block(&site, &site.plans["ann"], None);
+        let block = next_session_block(&site, &site.plans["ann"], None, None);
         assert!(block.contains("date = 2026-01-15\nnext = 2026-01-22"), "{block}");
-        assert!(block.contains("[[sessions.review]]\nhomework = \"tr\"\nstatus = \"done\""), "{block}");
-        // Done: up to 3; partial: stays 2; a second miss in a row: down to 1.
-        assert!(block.contains("level = 3   # if done; partial or done differently: 2; not done: 1"), "{block}");
+        // No answers came back: no outcome is invented, and the plan refuses to load until one is set.
+        assert!(block.contains("[[sessions.review]]\nhomework = \"tr\"\nstatus = \"set-me\""), "{block}");
+        assert!(block.contains("no answers were sent back for 2026-01-08"), "{block}");
+        // The level stays until the status is set: done, up to 3; partial, 2; a second miss, 1.
+        assert!(block.contains("level = 2   # if done: 3; partial or done differently: 2; not done: 1"), "{block}");
         let pasted = format!("{plan}\n{block}");
-        assert!(toml::from_str::<Plan>(&pasted).is_ok(), "the block pastes into a valid plan");
+        let err = toml::from_str::<Plan>(&pasted).unwrap_err();
+        assert!(err.message().contains("`set-me`"), "{err}");
+        assert_eq!(&pasted[err.span().unwrap()], "\"set-me\"", "the error points at the placeholder");
+    }
+
+    #[test]
+    fn a_status_is_proposed_only_from_the_answers_sent_back() {
+        let plan = "name = \"Ann\"\nlanguage = \"en\"\ntherapist = \"T\"\n\
+                    [[sessions]]\ndate = 2026-01-01\nnext = 2026-01-08\n[[sessions.tasks]]\nhomework = \"tr\"\nlevel = 1\n";
+        let (_dir, site) = site(&[("tr", &homework("self-registration", 3))], plan);
+        let back = |answered: usize, days: usize| Returned {
+            saved: Some("2026-01-07T21:03".into()),
+            answered,
+            fields: 40,
+            days,
+            of_days: 7,
+            tasks: vec![TaskReturned { id: "tr".into(), answered, days, of_days: 7 }],
+        };
+        let cases = [
+            (back(5, 5), "done", 2, "5 of 7 days, 5 fields filled in"),
+            (back(3, 2), "partial", 1, "2 of 7 days, 3 fields filled in"),
+            (back(0, 0), "not-done", 1, "0 of 7 days, 0 fields filled in"),
+        ];
+        for (returned, status, level, said) in cases {
+            let block = next_session_block(&site, &site.plans["ann"], None, Some(&returned));
+            assert!(block.contains(&format!("status = \"{status}\"   # proposed from the answers")), "{block}");
+            assert!(block.contains(said) && block.contains("saved 2026-01-07T21:03"), "{block}");
+            assert!(block.contains(&format!("level = {level}   #")), "{block}");
+            assert!(toml::from_str::<Plan>(&format!("{plan}\n{block}")).is_ok(), "{block}");
+        }
     }
 
     #[test]
@@ -114,12 +200,12 @@ mod tests {
                     [[sessions.tasks]]\nhomework = \"tr\"\n";
         let (_dir, site) =
             site(&[("tr", &homework("self-registration", 2)), ("looking-back", &homework("review", 1))], plan);
-        let block = next_session_block(&site, &site.plans["ann"], None);
+        let block = next_session_block(&site, &site.plans["ann"], None, None);
         assert!(block.contains("[[sessions.review]]\nhomework = \"looking-back\""), "{block}");
         assert!(!block.contains("[[sessions.tasks]]\nhomework = \"looking-back\""), "{block}");
-        assert!(block.contains("[[sessions.tasks]]\nhomework = \"tr\"\nlevel = 2"), "{block}");
+        assert!(block.contains("[[sessions.tasks]]\nhomework = \"tr\"\nlevel = 1   # if done: 2"), "{block}");
         assert!(block.contains("# `looking-back` is not proposed again"), "{block}");
-        let pasted = format!("{plan}\n{block}");
-        assert!(toml::from_str::<Plan>(&pasted).is_ok(), "the block pastes into a valid plan");
+        let pasted = format!("{plan}\n{block}").replace(UNSET_STATUS, "done");
+        assert!(toml::from_str::<Plan>(&pasted).is_ok(), "with its statuses set, the block pastes into a valid plan");
     }
 }

@@ -38,6 +38,8 @@ pub struct PrivateIndex<'a> {
     pub links: &'a [PacketLink],
     /// One summary per patient.
     pub patients: &'a [PatientSummary],
+    /// The patients this build could not update (errors in their plan).
+    pub skipped: &'a [String],
 }
 
 impl PageRenderer {

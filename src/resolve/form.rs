@@ -2,7 +2,9 @@
 //! order, named by the key scheme of [`crate::answers`], and the check of an answer file against
 //! the packet it names. Above the view models, so the scheme itself stays below every stage.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
 
 use super::{Packet, SheetLayout, TaskView};
 use crate::answers::{AnswerFile, FORMAT, Field, VERSION, cell_key, check_value, day_key, section_key, short};
@@ -41,6 +43,91 @@ pub fn fields_of(task: &TaskView) -> Vec<Field> {
     }
     out.push(field(format!("{}/reflection", task.id), FieldType::Text, 0, 0));
     out
+}
+
+/// How much of a packet came back filled in: what the private index, the patient's page and
+/// `tarea list --json` show per packet, and what `tarea new session` proposes a status from.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Returned {
+    /// When the patient's browser last saved, as it reported it (its own clock: shown, not trusted).
+    pub saved: Option<String>,
+    /// Fields with an answer.
+    pub answered: usize,
+    /// Fields the packet's form has.
+    pub fields: usize,
+    /// Days with something filled in (a row of that day, or its tick).
+    pub days: usize,
+    /// Days the packet's daily sheets cover.
+    pub of_days: usize,
+    /// The same, sheet by sheet.
+    pub tasks: Vec<TaskReturned>,
+}
+
+/// How much of one sheet came back.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TaskReturned {
+    /// The homework id.
+    pub id: String,
+    /// Fields of the homework itself with an answer ("how likely am I to do it?" aside: it is
+    /// asked before).
+    pub answered: usize,
+    /// Days with something filled in.
+    pub days: usize,
+    /// Days the sheet has (none for a sheet that is not daily).
+    pub of_days: usize,
+}
+
+/// What `file` holds of `packet`'s form.
+pub fn returned(file: &AnswerFile, packet: &Packet) -> Returned {
+    let filled = |f: &Field| {
+        file.answers.get(&f.key).is_some_and(|v| !v.trim().is_empty() && (f.kind != FieldType::Check || v == "true"))
+    };
+    let (mut answered, mut fields) = (0, 0);
+    let (mut days, mut of_days) = (BTreeSet::new(), BTreeSet::new());
+    let mut tasks = Vec::new();
+    for task in &packet.tasks {
+        let own = fields_of(task);
+        fields += own.len();
+        answered += own.iter().filter(|f| filled(f)).count();
+        let likely = format!("{}/likely", task.id);
+        let mut sheet = TaskReturned {
+            id: task.id.clone(),
+            answered: own.iter().filter(|f| f.key != likely && filled(f)).count(),
+            days: 0,
+            of_days: 0,
+        };
+        // Each day of the sheet, and whether anything of it was filled in: a row of that day,
+        // or its tick (a self-designed task's days).
+        let mut sheet_days: BTreeMap<&str, bool> = BTreeMap::new();
+        let mut row = 0;
+        for block in &task.blocks {
+            let rows = row..row + block.rows as usize;
+            row = rows.end;
+            let Some(date) = block.date.as_ref().filter(|d| !d.iso.is_empty()) else { continue };
+            let written = rows.clone().any(|r| {
+                task.columns
+                    .iter()
+                    .any(|c| file.answers.get(&cell_key(&task.id, r, &c.id)).is_some_and(|v| !v.trim().is_empty()))
+            });
+            *sheet_days.entry(&date.iso).or_default() |= written;
+        }
+        if task.kind == Kind::SelfDesigned {
+            for date in &task.days {
+                let ticked = file.answers.get(&day_key(&task.id, &date.iso)).is_some_and(|v| v == "true");
+                *sheet_days.entry(&date.iso).or_default() |= ticked;
+            }
+        }
+        for (date, filled) in sheet_days {
+            sheet.of_days += 1;
+            of_days.insert(date);
+            if filled {
+                sheet.days += 1;
+                days.insert(date);
+            }
+        }
+        tasks.push(sheet);
+    }
+    Returned { saved: file.saved.clone(), answered, fields, days: days.len(), of_days: of_days.len(), tasks }
 }
 
 /// What checking an answer file against its packet found.

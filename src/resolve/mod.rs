@@ -143,6 +143,8 @@ pub struct PacketLink {
     pub tasks: Vec<String>,
     /// The password that opens the packet, when it is published encrypted (private side only).
     pub password: Option<String>,
+    /// What came back filled in, when the patient's answers were imported.
+    pub returned: Option<form::Returned>,
 }
 
 /// Everything a build renders.
@@ -225,6 +227,11 @@ pub fn resolve_site(site: &Validated<Site>, strings: &Strings, secret: &Secret, 
                 url: packet.url.clone(),
                 tasks: packet.tasks.iter().map(|t| t.title.clone()).collect(),
                 password: password(site, plan, secret, encrypt_all),
+                returned: site
+                    .answers
+                    .get(&plan.id)
+                    .and_then(|a| a.get(&packet.date.iso))
+                    .map(|file| form::returned(file, &packet)),
             });
             all.packets.push(packet);
             let (date, session) = sessions[at];

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, Partial};
 use crate::output;
 use crate::resolve::PacketLink;
 use crate::seal;
@@ -45,7 +45,9 @@ pub struct BuildReport {
 pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Result<BuildReport> {
     let started = Instant::now();
     let pipeline = Pipeline::load(&settings.root)?;
-    if let Some(patient) = &settings.select.patient {
+    if let Some(patient) = &settings.select.patient
+        && !pipeline.has_plan(patient)
+    {
         pipeline.plan_of(patient)?;
     }
     let (secret, created_secret) = token::load_or_create_secret(&settings.root)?;
@@ -56,17 +58,21 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
     })?;
     write::discard_spool(out)?;
     let mut planned = pipeline.plan(settings, secret);
-    let mut diags = std::mem::take(&mut planned.diags);
+    // Problems of some plans only (`local`) skip their packets; the others stop the build.
+    let mut local = std::mem::take(&mut planned.diags);
+    let mut fatal = Diagnostics::default();
     if settings.guard_sealed {
-        guard_sealed(out, &planned.resolved.links, &planned.chosen, &mut diags);
+        guard_sealed(out, &planned.resolved.links, &planned.chosen, &mut fatal);
     }
     let target = Target::out(settings);
     let rendered = pipeline.render(&planned, &target, progress);
-    diags.extend(rendered.problems);
-    if diags.error_count() > 0 {
+    fatal.extend(rendered.problems);
+    if fatal.error_count() > 0 {
         write::discard_spool(out)?;
-        return Err(fail(diags));
+        local.extend(fatal.into_vec());
+        return Err(fail(local));
     }
+    local.extend(fatal.into_vec());
     if settings.sealed_state == SealedState::Remember {
         seal::remember_sealed(&settings.root)?;
     }
@@ -74,7 +80,8 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
         files: &rendered.files,
         spooled: &rendered.spooled,
         kept: &rendered.kept,
-        whole: settings.select.is_everything(),
+        // A skipped patient's packets stay as the last good build left them.
+        whole: settings.select.is_everything() && planned.skipped.is_empty(),
     };
     // The cache vouches only for packets this build leaves alone until every file is in place.
     rendered.cache.settled(&target.previous).save(out)?;
@@ -83,10 +90,12 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
     if settings.sealed_state == SealedState::Forget {
         seal::forget_sealed(&settings.root)?;
     }
-    let mut warnings = diags.into_result().unwrap_or_default();
-    warnings.extend(write_warnings(out, &written));
+    local.extend(write_warnings(out, &written));
+    let packets = planned.chosen.iter().filter(|k| **k).count();
+    let partial = Partial { skipped: planned.skipped, built: packets };
+    let warnings = local.into_result_with(Some(partial))?;
     Ok(BuildReport {
-        packets: planned.chosen.iter().filter(|k| **k).count(),
+        packets,
         rendered: rendered.packets,
         pages: rendered.pages,
         files: written.written,

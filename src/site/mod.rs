@@ -9,6 +9,7 @@
 mod build;
 mod emit;
 mod render;
+mod root;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,7 @@ use crate::validate::{self, Validated};
 pub use build::{BuildReport, build};
 pub use emit::emit_typst;
 pub use render::{Progress, Rendered, Target};
+pub use root::{check_root, find_root, no_site_here};
 
 /// What to build and where.
 #[derive(Debug, Clone)]
@@ -157,8 +159,12 @@ pub struct Planned {
     pub resolved: Resolved,
     /// One flag per packet of `resolved`: rendered by this build.
     pub chosen: Vec<bool>,
-    /// What planning noticed (imported answers that no longer fit).
+    /// What planning noticed: warnings (imported answers that no longer fit), and the errors of
+    /// the homework and plans this build needed and could not use.
     pub diags: Diagnostics,
+    /// The patients whose packets this build skips: their plan, their answers or a homework
+    /// they use has errors.
+    pub skipped: Vec<String>,
     /// The secret the tokens and passwords came from (sealing uses it too).
     pub secret: Secret,
 }
@@ -187,12 +193,24 @@ impl Pipeline {
         &self.site
     }
 
-    /// The plan of `patient`, or an error listing the plans there are.
+    /// The plan of `patient`; its problems when it has some, or an error listing the plans there
+    /// are.
     pub fn plan_of(&self, patient: &str) -> Result<&Loaded<Plan>> {
+        if let Some(problems) = self.site.broken.plans.get(patient) {
+            let mut diags = Diagnostics::default();
+            diags.extend(self.site.broken.homework.values().flatten().cloned());
+            diags.extend(problems.iter().cloned());
+            return Err(fail(diags));
+        }
         self.site.plans.get(patient).ok_or_else(|| {
             let ids: Vec<&str> = self.site.plans.keys().map(String::as_str).collect();
             anyhow::anyhow!("no plan `{patient}` in library/plans/ (the plans are: {})", ids.join(", "))
         })
+    }
+
+    /// Whether the site has a plan for `patient`, with problems or without.
+    pub fn has_plan(&self, patient: &str) -> bool {
+        self.site.plans.contains_key(patient) || self.site.broken.plans.contains_key(patient)
     }
 
     /// Resolves every packet (tokens and passwords from `secret`) and chooses those `settings`
@@ -202,8 +220,37 @@ impl Pipeline {
         let chosen = resolved.links.iter().map(|l| settings.select.keeps(&l.patient_id, &l.date)).collect();
         let mut diags = Diagnostics::default();
         diags.extend(self.warnings.iter().cloned());
+        let skipped = self.broken_in(&settings.select, &mut diags);
         stale_answers(&self.site, &resolved, &mut diags);
-        Planned { resolved, chosen, diags, secret }
+        Planned { resolved, chosen, diags, skipped, secret }
+    }
+
+    /// Reports the problems of the homework and plans `select` needs (the homework's first: the
+    /// plans' errors point up at them) and returns the patients skipped; the problems of what
+    /// it does not need are one warning (`--patient` needs only the library and that plan).
+    fn broken_in(&self, select: &Selection, diags: &mut Diagnostics) -> Vec<String> {
+        let broken = &self.site.broken;
+        let needed = |id: &str| select.patient.as_deref().is_none_or(|p| p == id);
+        let skipped: Vec<String> = broken.plans.keys().filter(|id| needed(id)).cloned().collect();
+        let mut unneeded: Vec<String> =
+            broken.plans.keys().filter(|id| !needed(id)).map(|id| format!("library/plans/{id}.toml")).collect();
+        if select.patient.is_none() || !skipped.is_empty() {
+            diags.extend(broken.homework.values().flatten().cloned());
+        } else {
+            unneeded.extend(broken.homework.keys().map(|id| format!("library/homework/{id}.toml")));
+        }
+        for id in &skipped {
+            diags.extend(broken.plans[id].iter().cloned());
+        }
+        if !unneeded.is_empty() {
+            let verb = if unneeded.len() == 1 { "has" } else { "have" };
+            diags.push(
+                Diagnostic::error(None, format!("{} {} errors this build does not need", unneeded.join(", "), verb))
+                    .help("`tarea check` shows them; fix them before building those patients' packets")
+                    .warning(),
+            );
+        }
+        skipped
     }
 }
 
@@ -258,7 +305,10 @@ pub fn list(root: &Path) -> Result<Vec<resolve::PacketLink>> {
 pub fn suggest(root: &Path, patient: &str, date: Option<chrono::NaiveDate>) -> Result<String> {
     let pipeline = Pipeline::load(root)?;
     let plan = pipeline.plan_of(patient)?;
-    Ok(crate::suggest::next_session_block(pipeline.site(), plan, date))
+    // What came back of the patient's last packet, if its answers were imported.
+    let planned = pipeline.plan(&BuildSettings::reading(root), secret_or_stand_in(root)?);
+    let last = planned.resolved.links.iter().rev().find(|l| l.patient_id == patient);
+    Ok(crate::suggest::next_session_block(pipeline.site(), plan, date, last.and_then(|l| l.returned.as_ref())))
 }
 
 /// Warns about imported answers that no longer fit their packet (its plan was edited since): they

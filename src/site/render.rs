@@ -97,6 +97,7 @@ impl Pipeline {
             assets: output::ASSETS_FROM_PRIVATE_INDEX,
             links: &resolved.links,
             patients: &resolved.patients,
+            skipped: &planned.skipped,
         };
         let renderers = Renderers { templates: &self.templates, pages: &self.pages };
         let mut problems = Vec::new();

@@ -31,24 +31,60 @@ impl<T> std::ops::Deref for Validated<T> {
     }
 }
 
-/// Checks a loaded site, recording every problem in `diags`: the site comes back validated when
-/// `diags` holds no error at all (this check's, or an earlier stage's).
-pub fn validate_site(site: Site, diags: &mut Diagnostics) -> Option<Validated<Site>> {
-    check_site(&site, diags);
-    (diags.error_count() == 0).then_some(Validated(site))
-}
-
-fn check_site(site: &Site, diags: &mut Diagnostics) {
-    check_clinic(site, diags);
+/// Checks a loaded site. A problem of the whole library (clinic.toml, a folder that cannot be read)
+/// goes to `diags` and fails the site: `None`. A problem of one homework template or one patient's
+/// plan goes to [`Site::broken`](crate::load::Broken) instead, and the site comes back validated
+/// without that plan (and without the plans that use that homework): they are skipped, the
+/// others built.
+pub fn validate_site(mut site: Site, diags: &mut Diagnostics) -> Option<Validated<Site>> {
+    check_clinic(&site, diags);
     let clinic_languages: Vec<&str> =
         site.clinic.value.languages.get_ref().iter().map(|l| l.get_ref().as_str()).collect();
+    let mut homework_problems = Vec::new();
     for homework in site.homework.values() {
-        let users = users_by_language(site, &homework.id);
-        check_homework(homework, &clinic_languages, &users, diags);
+        let users = users_by_language(&site, &homework.id);
+        let mut problems = Diagnostics::default();
+        check_homework(homework, &clinic_languages, &users, &mut problems);
+        homework_problems.push((homework.id.clone(), problems));
     }
+    let mut broken = std::mem::take(&mut site.broken);
+    for (id, problems) in homework_problems {
+        sort_problems(id, problems, &mut broken.homework, diags);
+    }
+    let mut plan_problems = Vec::new();
     for plan in site.plans.values() {
-        check_plan(site, plan, &clinic_languages, diags);
-        course::check_course(site, plan, diags);
+        let mut problems = Diagnostics::default();
+        check_plan(&site, &broken.homework, plan, &clinic_languages, &mut problems);
+        course::check_course(&site, plan, &mut problems);
+        plan_problems.push((plan.id.clone(), problems));
+    }
+    for (id, problems) in plan_problems {
+        sort_problems(id, problems, &mut broken.plans, diags);
+    }
+    if diags.error_count() > 0 {
+        // The whole site fails: every problem is reported at once, the homework's first.
+        diags.extend(broken.homework.into_values().flatten());
+        diags.extend(broken.plans.into_values().flatten());
+        return None;
+    }
+    site.homework.retain(|id, _| !broken.homework.contains_key(id));
+    site.plans.retain(|id, _| !broken.plans.contains_key(id));
+    site.broken = broken;
+    Some(Validated(site))
+}
+
+/// Files `id`'s problems: with an error among them, all go to `broken` (they are reported with
+/// the packets they stop); warnings alone go to `diags`.
+fn sort_problems(
+    id: String,
+    problems: Diagnostics,
+    broken: &mut BTreeMap<String, Vec<crate::diagnostic::Diagnostic>>,
+    diags: &mut Diagnostics,
+) {
+    if problems.error_count() > 0 || broken.contains_key(&id) {
+        broken.entry(id).or_default().extend(problems.into_vec());
+    } else {
+        diags.extend(problems.into_vec());
     }
 }
 
@@ -304,7 +340,13 @@ fn check_placeholders(hw: &Loaded<Homework>, diags: &mut Diagnostics) {
     }
 }
 
-fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags: &mut Diagnostics) {
+fn check_plan(
+    site: &Site,
+    broken_homework: &BTreeMap<String, Vec<crate::diagnostic::Diagnostic>>,
+    plan: &Loaded<Plan>,
+    clinic_languages: &[&str],
+    diags: &mut Diagnostics,
+) {
     let src = &plan.source;
     let value = &plan.value;
     let lang = &value.language;
@@ -337,6 +379,7 @@ fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags
         );
     }
     let mut dates = BTreeSet::new();
+    let mut broken_used = BTreeSet::new();
     for session in &value.sessions {
         let date = check_date(src, &session.date, "date", diags);
         if let Some(date) = date
@@ -359,7 +402,18 @@ fn check_plan(site: &Site, plan: &Loaded<Plan>, clinic_languages: &[&str], diags
         let mut given = BTreeSet::new();
         for task in &session.tasks {
             let id = task.homework.get_ref();
+            // Said once per plan, at its first use: the homework's own errors say what to fix.
+            if broken_homework.contains_key(id) && broken_used.insert(id) {
+                diags.push(
+                    src.error_at(task.homework.span(), format!("homework `{id}` has errors (see above)")).help(
+                        format!("fix library/homework/{id}.toml; this plan's packets are built once it is right"),
+                    ),
+                );
+            }
             let Some(hw) = site.homework.get(id) else {
+                if broken_homework.contains_key(id) {
+                    continue; // it did not even load: nothing to check the task against
+                }
                 let ids: Vec<&str> = site.homework.keys().map(String::as_str).collect();
                 let hint = match closest(id, &ids) {
                     Some(near) => format!("did you mean `{near}`? The library has: {}", ids.join(", ")),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 
 fn tarea(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tarea")).args(args).current_dir(dir).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_tarea")).args(args).current_dir(dir).env_remove("TAREA_ROOT").output().unwrap()
 }
 
 fn ok(output: &Output) -> String {
@@ -68,8 +68,19 @@ fn init_new_plan_new_session_check_build() {
     let plan = std::fs::read_to_string(dir.join("library/plans/marc.toml")).unwrap();
     assert!(plan.contains("# Give homework, e.g.:"), "the therapist's lines are kept");
     assert!(plan.contains("date = 2027-03-08"), "{plan}");
-    assert!(plan.contains("homework = \"thought-record\"\nstatus = \"done\""), "{plan}");
-    assert!(plan.contains("homework = \"thought-record\"\nlevel = 2"), "{plan}");
+    // No answers came back: no outcome is made up, and check refuses the plan until it is set.
+    assert!(plan.contains("homework = \"thought-record\"\nstatus = \"set-me\""), "{plan}");
+    assert!(plan.contains("homework = \"thought-record\"\nlevel = 1   # if done: 2;"), "{plan}");
+    let unset = tarea(dir, &["check"]);
+    assert!(!unset.status.success());
+    let stderr = String::from_utf8_lossy(&unset.stderr);
+    let line = plan.lines().position(|l| l.starts_with("status = \"set-me\"")).unwrap() + 1;
+    assert!(stderr.contains("this review's status is not set yet"), "{stderr}");
+    assert!(stderr.contains(&format!("--> library/plans/marc.toml:{line}:")), "{stderr}");
+    // The therapist writes what happened and raises the level as proposed for "done".
+    let plan =
+        plan.replacen("status = \"set-me\"", "status = \"done\"", 1).replacen("level = 1   #", "level = 2   #", 1);
+    std::fs::write(dir.join("library/plans/marc.toml"), plan).unwrap();
 
     let checked = ok(&tarea(dir, &["check"]));
     assert!(checked.contains("no errors found"), "{checked}");
@@ -92,6 +103,36 @@ fn init_new_plan_new_session_check_build() {
     std::fs::remove_file(second.join("index.html")).unwrap();
     ok(&tarea(dir, &["build", "--patient", "marc", "--session", "2027-03-08", "-q"]));
     assert!(second.join("index.html").is_file() && elisa.join("packet.pdf").is_file());
+}
+
+#[test]
+fn commands_find_their_site_from_any_folder_inside_it_and_refuse_outside_one() {
+    let site = new_site();
+    let root = site.path();
+    // In library/plans/ (where a therapist edits plans), the new plan lands beside the others.
+    let plans = root.join("library/plans");
+    ok(&tarea(&plans, &["new", "plan", "ona", "--name", "Ona", "--language", "ca", "--therapist", "N"]));
+    assert!(plans.join("ona.toml").is_file());
+    assert!(!plans.join("library").exists(), "no library/ inside library/plans/");
+    assert!(ok(&tarea(&plans, &["check"])).contains("no errors found"));
+
+    // Outside any site: it says so, and creates nothing.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let refused = tarea(elsewhere.path(), &["new", "plan", "x", "--name", "X", "--language", "ca", "--therapist", "N"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not inside a tarea site"));
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0, "nothing was created");
+    // TAREA_ROOT names the site from anywhere (importing from ~/Downloads).
+    let listed = Command::new(env!("CARGO_BIN_EXE_tarea"))
+        .args(["list", "--json"])
+        .current_dir(elsewhere.path())
+        .env("TAREA_ROOT", root)
+        .output()
+        .unwrap();
+    assert!(ok(&listed).contains("\"patient_id\": \"marc\""));
+    // --root must name a site.
+    let wrong = tarea(root, &["check", "--root", "library"]);
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("is not a tarea site"), "{wrong:?}");
 }
 
 #[test]

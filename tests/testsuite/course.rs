@@ -192,6 +192,8 @@ fn suggest_prints_a_block_that_pastes_into_the_plan() {
     let block = String::from_utf8(output.stdout).unwrap();
     assert!(block.contains("date = 2027-03-08"), "{block}");
     assert!(block.contains("[[sessions.review]]\nhomework = \"review\""), "{block}");
+    // No answers came back for the last session: the statuses are for the therapist to set.
+    assert!(block.contains("status = \"set-me\""), "{block}");
     assert!(block.contains("homework = \"signs\"\nlevel = 2"), "{block}");
     // The review of all homework was given last time: it is reviewed, never proposed again.
     let proposed: Vec<&str> = block
@@ -205,8 +207,11 @@ fn suggest_prints_a_block_that_pastes_into_the_plan() {
     let mut text = std::fs::read_to_string(&plan).unwrap();
     text.push('\n');
     text.push_str(&block);
-    std::fs::write(&plan, text).unwrap();
-    build(site.path()).expect("the pasted block builds");
+    std::fs::write(&plan, &text).unwrap();
+    let unset = build(site.path()).expect_err("a status left unset is refused").to_string();
+    assert!(unset.contains("this review's status is not set yet"), "{unset}");
+    std::fs::write(&plan, text.replace("\"set-me\"", "\"done\"")).unwrap();
+    build(site.path()).expect("the pasted block, its statuses set, builds");
 }
 
 #[test]
@@ -354,7 +359,7 @@ fn a_next_session_more_than_a_year_away_is_a_located_error() {
     assert_eq!(at.line_text, "next = 2028-02-08", "{error}");
     assert_eq!(at.column, "next = ".len() + 1, "{error}");
     assert!(build(site.path()).is_err(), "the build refuses it too");
-    assert!(!site.path().join("out/public").exists(), "nothing was written");
+    assert!(packet_dirs(site.path()).is_empty(), "none of her packets was written");
 }
 
 #[test]

@@ -20,18 +20,90 @@ fn edit(root: &Path, file: &str, from: &str, to: &str) {
 }
 
 /// Builds the fixture once, breaks it with `breakage`, and checks the failure is reported and
-/// harmless. Returns stderr for more specific checks.
-fn broken_build(breakage: impl Fn(&Path)) -> String {
+/// harmless: the build fails, names the patients it skipped (`skipped`), and the published side
+/// is byte for byte what it was (the skipped packets kept, the others unchanged). Returns stderr
+/// for more specific checks.
+fn broken_build(skipped: &str, breakage: impl Fn(&Path)) -> String {
+    let site = fixture("small");
+    let (ok, stderr) = run_build(site.path());
+    assert!(ok, "the fixture should build: {stderr}");
+    let before = snapshot(&site.path().join("out/public"));
+    breakage(site.path());
+    let (ok, stderr) = run_build(site.path());
+    assert!(!ok, "a broken site must fail");
+    assert!(stderr.contains(&format!("not built: the packets of {skipped} (")), "{stderr}");
+    assert!(snapshot(&site.path().join("out/public")) == before, "out/public changed after a failed build");
+    let index = std::fs::read_to_string(site.path().join("out/private/index.html")).unwrap();
+    for id in skipped.split(", ") {
+        assert!(index.contains(&format!("<code>{id}</code>")), "the private index names {id} as not updated");
+    }
+    stderr
+}
+
+#[test]
+fn a_broken_clinic_stops_everything_and_writes_nothing() {
     let site = fixture("small");
     let (ok, stderr) = run_build(site.path());
     assert!(ok, "the fixture should build: {stderr}");
     let before = snapshot(&site.path().join("out"));
-    breakage(site.path());
+    edit(site.path(), "clinic.toml", "default_language", "default_lang");
     let (ok, stderr) = run_build(site.path());
-    assert!(!ok, "a broken site must fail");
-    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(!ok);
+    assert_says(&stderr, &["--> library/clinic.toml:", "nothing was written"]);
     assert!(snapshot(&site.path().join("out")) == before, "out/ changed after a failed build");
-    stderr
+}
+
+#[test]
+fn a_broken_plan_blocks_only_its_own_packets() {
+    let site = fixture("small");
+    let root = site.path();
+    edit(root, "plans/elisa.toml", "level = 1", "level = 99");
+    let (ok, stderr) = run_build(root);
+    assert!(!ok, "the build exits non-zero");
+    assert_says(
+        &stderr,
+        &["`record` has no level 99", "not built: the packets of elisa (", "the other 3 packets were built"],
+    );
+    assert_eq!(packet_dirs(root).len(), 3, "Marta's two packets and Tom's one");
+    assert!(packet_for(root, "Tom", "2026-11-27").join("packet.pdf").is_file());
+
+    // `--patient tom` needs only the library and Tom's plan: it succeeds, and says what it left.
+    let output = Command::new(env!("CARGO_BIN_EXE_tarea"))
+        .args(["build", "--patient", "tom", "--no-pdf"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_says(&stderr, &["library/plans/elisa.toml has errors this build does not need"]);
+    assert!(!stderr.contains("no level 99"), "Elisa's error is not this build's: {stderr}");
+    // `--patient elisa` is her plan's errors, and nothing else.
+    let output = Command::new(env!("CARGO_BIN_EXE_tarea"))
+        .args(["build", "--patient", "elisa"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert_says(&String::from_utf8_lossy(&output.stderr), &["`record` has no level 99"]);
+}
+
+#[test]
+fn a_homework_that_does_not_load_is_reported_once_and_its_users_point_at_it() {
+    let site = fixture("small");
+    let root = site.path();
+    // `reading` is used by Elisa and Marta, not by Tom.
+    edit(root, "homework/reading.toml", "frequency = \"", "frequency = \"diario");
+    let (ok, stderr) = run_build(root);
+    assert!(!ok);
+    assert_eq!(stderr.matches("--> library/homework/reading.toml:").count(), 1, "reported once:\n{stderr}");
+    assert!(!stderr.contains("unknown homework"), "{stderr}");
+    assert_eq!(stderr.matches("homework `reading` has errors (see above)").count(), 2, "once per plan:\n{stderr}");
+    assert!(
+        stderr.find("library/homework/reading.toml").unwrap() < stderr.find("has errors (see above)").unwrap(),
+        "the homework's own error comes first:\n{stderr}"
+    );
+    assert_says(&stderr, &["not built: the packets of elisa, marta (", "the other packet was built"]);
+    assert_eq!(packet_dirs(root).len(), 1, "Tom's packet");
 }
 
 /// Asserts that `stderr` says each of `expected`.
@@ -43,13 +115,15 @@ fn assert_says(stderr: &str, expected: &[&str]) {
 
 #[test]
 fn bad_toml_names_file_line_and_column() {
-    let stderr = broken_build(|root| edit(root, "plans/tom.toml", "therapist = \"Laura\"", "therapist = \"Laura"));
+    let stderr =
+        broken_build("tom", |root| edit(root, "plans/tom.toml", "therapist = \"Laura\"", "therapist = \"Laura"));
     assert_says(&stderr, &["--> library/plans/tom.toml:3:", "3 | therapist = \"Laura"]);
 }
 
 #[test]
 fn unknown_homework_suggests_the_near_one() {
-    let stderr = broken_build(|root| edit(root, "plans/tom.toml", "homework = \"record\"", "homework = \"recrod\""));
+    let stderr =
+        broken_build("tom", |root| edit(root, "plans/tom.toml", "homework = \"record\"", "homework = \"recrod\""));
     assert_says(
         &stderr,
         &["error: unknown homework `recrod`", "--> library/plans/tom.toml:9:12", "did you mean `record`?"],
@@ -58,13 +132,13 @@ fn unknown_homework_suggests_the_near_one() {
 
 #[test]
 fn a_level_beyond_the_template_is_refused() {
-    let stderr = broken_build(|root| edit(root, "plans/tom.toml", "level = 5", "level = 9"));
+    let stderr = broken_build("tom", |root| edit(root, "plans/tom.toml", "level = 5", "level = 9"));
     assert_says(&stderr, &["error: `record` has no level 9", "--> library/plans/tom.toml:10:9", "levels 1 to 5"]);
 }
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let stderr = broken_build(|root| {
+    let stderr = broken_build("elisa, marta, tom", |root| {
         edit(root, "plans/tom.toml", "level = 5", "level = 9");
         edit(root, "plans/marta.toml", "next = 2026-11-30", "next = 2026-11-20");
         edit(root, "plans/elisa.toml", "therapist =", "therapst =");
@@ -83,14 +157,19 @@ fn every_problem_is_reported_at_once() {
             "unknown field `therapst`",
             "library/homework/record.toml:",
             "did you mean `thought`?",
-            "4 problems found",
+            // The four, and each plan that loaded and uses the broken template says so once.
+            "6 problems found",
+            "not built: the packets of elisa, marta, tom (",
+            "nothing else was built",
         ],
     );
 }
 
 #[test]
 fn a_missing_translation_for_the_patients_language_is_an_error() {
-    let stderr = broken_build(|root| edit(root, "homework/record.toml", ", ca = \"Registre de prova\"", ""));
+    let stderr = broken_build("elisa, marta, tom", |root| {
+        edit(root, "homework/record.toml", ", ca = \"Registre de prova\"", "")
+    });
     assert_says(&stderr, &["`title` has no `ca` text", "plan marta reads it in ca"]);
 }
 
