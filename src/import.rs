@@ -93,6 +93,8 @@ pub(crate) fn import(root: &Path, paths: &[PathBuf], packets: &[(Packet, PacketL
             continue;
         }
         file.answers.retain(|key, _| !checked.unknown.contains(key));
+        let answered = file.answers.clone();
+        file.times.retain(|key, _| answered.contains_key(key));
         let entry = incoming.entry((link.patient_id.clone(), link.date.clone())).or_default();
         if let Some(when) = future_time(&file, now) {
             entry.warnings.push(format!(
@@ -296,6 +298,7 @@ fn empty(like: &AnswerFile) -> AnswerFile {
         token: like.token.clone(),
         saved: None,
         answers: BTreeMap::new(),
+        times: BTreeMap::new(),
     }
 }
 
@@ -322,11 +325,24 @@ fn saved_at(file: &AnswerFile, now: DateTime<Utc>) -> Option<DateTime<FixedOffse
 fn merge(kept: &mut AnswerFile, incoming: AnswerFile, now: DateTime<Utc>) {
     let older = matches!((saved_at(&incoming, now), saved_at(kept, now)), (Some(new), Some(old)) if new < old);
     let future = future_time(&incoming, now).is_some();
+    // Each answer keeps the time it was saved at, from the file it was taken from.
     if older {
         for (key, value) in incoming.answers {
-            kept.answers.entry(key).or_insert(value);
+            if let std::collections::btree_map::Entry::Vacant(free) = kept.answers.entry(key.clone()) {
+                free.insert(value);
+                match incoming.times.get(&key) {
+                    Some(time) => kept.times.insert(key, time.clone()),
+                    None => kept.times.remove(&key),
+                };
+            }
         }
     } else {
+        for key in incoming.answers.keys() {
+            match incoming.times.get(key) {
+                Some(time) => kept.times.insert(key.clone(), time.clone()),
+                None => kept.times.remove(key),
+            };
+        }
         kept.answers.extend(incoming.answers);
         if incoming.saved.is_some() && !future {
             kept.saved = incoming.saved;
@@ -391,6 +407,8 @@ mod tests {
             token: "t".into(),
             saved: saved.map(String::from),
             answers: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            // Each answer saved when the file was.
+            times: pairs.iter().filter_map(|(k, _)| Some((k.to_string(), saved?.to_string()))).collect(),
         }
     }
 
@@ -436,6 +454,21 @@ mod tests {
             .collect();
         found.sort();
         found
+    }
+
+    #[test]
+    fn each_answer_keeps_the_time_it_was_saved_at() {
+        let now = DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z").unwrap().with_timezone(&Utc);
+        let (monday, friday) = ("2026-11-30T21:00:00+01:00", "2026-12-04T08:00:00+01:00");
+        let mut kept = answers(Some(monday), &[("a", "1"), ("c", "old only")]);
+        merge(&mut kept, answers(Some(friday), &[("a", "2"), ("b", "new")]), now);
+        let time = |kept: &AnswerFile, k: &str| kept.times.get(k).cloned();
+        let at = |t: &str| Some(t.to_string());
+        assert_eq!((time(&kept, "a"), time(&kept, "b"), time(&kept, "c")), (at(friday), at(friday), at(monday)));
+        // An older download fills in only what is missing, with its own time.
+        merge(&mut kept, answers(Some("2026-11-29T20:00:00+01:00"), &[("a", "0"), ("d", "sunday")]), now);
+        assert_eq!((kept.answers["a"].as_str(), time(&kept, "a")), ("2", at(friday)));
+        assert_eq!(time(&kept, "d"), at("2026-11-29T20:00:00+01:00"));
     }
 
     #[test]

@@ -120,6 +120,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a ready-to-send message for each packet: its link, how to open and print it, in the
+    /// patient's language (a password is never in it: it is shown apart, to send another way).
+    Links {
+        /// Only this patient's packets.
+        #[arg(long)]
+        patient: Option<String>,
+        /// Only the packets of sessions on this date.
+        #[arg(long)]
+        session: Option<NaiveDate>,
+        /// The site folder (holding library/clinic.toml); by default the one the current folder is in.
+        #[arg(long, env = "TAREA_ROOT")]
+        root: Option<PathBuf>,
+    },
     /// Print a ready-to-paste [[sessions]] block for a patient's next session, with proposed levels.
     Suggest {
         /// The patient's id (their plan's file name without .toml).
@@ -221,6 +234,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for kept in &written.kept {
                 eprintln!("kept {} (it exists already)", kept.display());
             }
+            // Into a site that exists, every file added is named: one the therapist deleted (the
+            // example patient, say) must not come back unnoticed.
+            if !written.kept.is_empty() {
+                for added in &written.created {
+                    eprintln!("added {} (it was not there)", added.display());
+                }
+            }
             println!(
                 "created {} files in {}; next: cd {} && tarea new plan <id> --name … --language …",
                 written.created.len(),
@@ -300,15 +320,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print_report(&report, &out, false, false);
             }
         }
+        Command::Links { patient, session, root } => {
+            let root = site_root(root)?;
+            let select = tarea::Selection { patient, session };
+            let links: Vec<_> =
+                tarea::list(&root)?.into_iter().filter(|l| select.keeps(&l.patient_id, &l.date)).collect();
+            if links.is_empty() {
+                anyhow::bail!("no packet matches (`tarea list` shows them all)");
+            }
+            for l in &links {
+                println!("── {} ({}) · {} ──\n{}\n", l.patient, l.patient_id, l.date, l.message);
+                if let Some(password) = &l.password {
+                    println!("   password, to send another way (a call, a text, in person): {password}\n");
+                }
+            }
+        }
         Command::List { root, json } => {
             let root = site_root(root)?;
             let links = tarea::list(&root)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&links)?);
             } else {
-                println!("{:<16} {:<20} {:<11} link", "patient", "name", "session");
+                println!("{:<16} {:<20} {:<11} {:<22} link", "patient", "name", "session", "answers back");
                 for l in &links {
-                    println!("{:<16} {:<20} {:<11} {}", l.patient_id, l.patient, l.date, l.url);
+                    let back = match &l.returned {
+                        None => "not yet".to_string(),
+                        Some(r) if r.of_days > 0 => {
+                            format!("{}/{} days, {}/{} fields", r.days, r.of_days, r.answered, r.fields)
+                        }
+                        Some(r) => format!("{}/{} fields", r.answered, r.fields),
+                    };
+                    println!("{:<16} {:<20} {:<11} {:<22} {}", l.patient_id, l.patient, l.date, back, l.url);
                 }
             }
         }

@@ -20,7 +20,7 @@ pub struct Clinic {
     /// The clinic's name, printed on every packet.
     pub name: String,
     /// Where `out/public` is hosted; packet links are built from it.
-    pub base_url: String,
+    pub base_url: Spanned<String>,
     /// The language of pages that belong to no patient (the private index).
     pub default_language: Spanned<String>,
     /// The languages every homework template must be written in.
@@ -38,6 +38,10 @@ pub struct Clinic {
     /// Helplines printed on the warning-signs plan, in this order (they differ by country).
     #[serde(default)]
     pub helplines: Vec<Helpline>,
+    /// Publish the example plans too (`example = true`): for trying tarea out, never with real
+    /// patients' packets.
+    #[serde(default)]
+    pub publish_examples: bool,
 }
 
 /// `[[helplines]]`: a number a patient can call in a crisis.
@@ -324,6 +328,10 @@ pub struct Plan {
     pub language: Spanned<String>,
     /// The therapist's name as printed.
     pub therapist: Spanned<String>,
+    /// A fictional patient shipped to show how tarea works: checked, but published only when
+    /// clinic.toml asks for it (`publish_examples = true`).
+    #[serde(default)]
+    pub example: bool,
     /// Every sheet in the "designed with errors" variant, for perfectionist patients.
     #[serde(default)]
     pub perfectionism: bool,
@@ -495,6 +503,10 @@ pub struct AnswerFile {
     pub saved: Option<String>,
     /// Field key → what the patient wrote (`"true"` for a ticked box).
     pub answers: BTreeMap<String, String>,
+    /// Field key → when the browser saved that answer (its own clock: shown, not trusted), so the
+    /// therapist sees whether a week of rows was written day by day or all the night before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub times: BTreeMap<String, String>,
 }
 
 /// A plain date from a TOML datetime, or `None` when it has a time or offset.

@@ -93,6 +93,11 @@ pub fn therapist_copy(patient_id: &str, date: &str) -> PathBuf {
     Path::new(PRIVATE).join(patient_id).join(format!("{date}.html"))
 }
 
+/// A patient's page: their whole course, beside their therapist copies (private).
+pub fn patient_page(patient_id: &str) -> PathBuf {
+    Path::new(PRIVATE).join(patient_id).join("index.html")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,7 +139,8 @@ pub fn init(options: &InitOptions) -> Result<Written> {
     let clinic = format!(
         "# The clinic that publishes the packets (docs/format.md lists every key).\n\
          name = {}\n\
-         # Where out/public will be hosted: packet links are built from it.\n\
+         # Where out/public will be hosted: packet links are built from it (and printed as QR\n\
+         # codes). Every build warns until it is your own address.\n\
          base_url = \"https://example.org/tareas\"\n\
          default_language = \"{language}\"\n\
          languages = [\"es\", \"en\", \"ca\"]\n\

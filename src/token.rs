@@ -122,6 +122,18 @@ impl Secret {
         chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
     }
 
+    /// A short code of one packet for its answer file's name (`answers-2026-11-26-k3f9qa.json`), so
+    /// that two patients seen the same day send files with different names: six characters that
+    /// name neither the patient nor the packet's folder (they come from the secret, not the token).
+    pub fn answers_code(&self, token: &str) -> String {
+        const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789z";
+        self.derive(&[b"tarea-answers-file", token.as_bytes()])
+            .iter()
+            .take(6)
+            .map(|b| ALPHABET[usize::from(b & 31)] as char)
+            .collect()
+    }
+
     /// The public folder name of one patient's packet for one session: 32 hex digits.
     pub fn packet_token(&self, patient_id: &str, date: NaiveDate) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");

@@ -121,6 +121,18 @@ impl PageRenderer {
     }
 
     /// One session's therapist copy.
+    /// A patient's page: every packet with what came back, the course at a glance, the ratings
+    /// across sessions.
+    pub fn patient_page(&self, index: &PrivateIndex<'_>, patient: &PatientSummary) -> Result<String, Diagnostic> {
+        let mut context = Context::new();
+        context.insert("p", patient);
+        context.insert("t", index.t);
+        context.insert("lang", index.lang);
+        context.insert("clinic", index.clinic);
+        context.insert("assets", output::ASSETS_FROM_COPY);
+        self.render(&self.html, "html/patient.html", &context)
+    }
+
     pub fn therapist_copy(&self, copy: &TherapistCopy) -> Result<String, Diagnostic> {
         let mut context = Context::new();
         context.insert("copy", copy);

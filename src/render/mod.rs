@@ -98,6 +98,23 @@ pub fn therapist_copies(
     files
 }
 
+/// The pages of the patients with a packet among `chosen` (private pages).
+pub fn patient_pages(
+    resolved: &Resolved,
+    chosen: &BTreeSet<&str>,
+    (pages, index): (&PageRenderer, &PrivateIndex<'_>),
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<OutputFile> {
+    let mut files = Vec::new();
+    for patient in resolved.patients.iter().filter(|p| p.packets.iter().any(|l| chosen.contains(l.token.as_str()))) {
+        match pages.patient_page(index, patient) {
+            Ok(text) => files.push(OutputFile::new(output::patient_page(&patient.id), text)),
+            Err(d) => problems.push(d),
+        }
+    }
+    files
+}
+
 /// The files every build writes: stylesheet, fonts, scripts, server settings, the private index
 /// and links.csv. No robots.txt: it only counts at a host's root, and a `Disallow` there would keep
 /// crawlers from ever seeing the pages' `noindex` (docs/publishing.md).

@@ -184,22 +184,31 @@ fn add_own_words(sheet: &mut TaskView, sessions: &[(NaiveDate, &Session)], answe
 /// Every homework's ratings across the course: its sheets of every packet whose answers were
 /// imported, in date order, homework in the order first given.
 fn course_charts(source: &BookletSource<'_>, packet: &Packet) -> Vec<Chart> {
-    let Some(answers) = source.answers else { return Vec::new() };
     let packets: Vec<&Packet> = source.earlier.iter().chain([packet]).collect();
+    let words = charts::Words { strings: source.strings, lang: &packet.lang };
+    charts_over(&packets, source.answers, &words)
+}
+
+/// The ratings of every homework of `packets` (one patient's, in date order) across them.
+pub(crate) fn charts_over(
+    packets: &[&Packet],
+    answers: Option<&BTreeMap<String, AnswerFile>>,
+    words: &charts::Words<'_>,
+) -> Vec<Chart> {
+    let Some(answers) = answers else { return Vec::new() };
     let mut ids: Vec<&str> = Vec::new();
     for task in packets.iter().flat_map(|p| &p.tasks) {
         if !ids.contains(&task.id.as_str()) {
             ids.push(&task.id);
         }
     }
-    let words = charts::Words { strings: source.strings, lang: &packet.lang };
     ids.into_iter()
         .flat_map(|id| {
             let parts: Vec<Answered<'_>> = packets
                 .iter()
                 .filter_map(|p| Some((p.tasks.iter().find(|t| t.id == id)?, &answers.get(&p.date.iso)?.answers)))
                 .collect();
-            charts::task_charts(&parts, &words, Span::Course)
+            charts::task_charts(&parts, words, Span::Course)
         })
         .collect()
 }

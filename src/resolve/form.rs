@@ -149,6 +149,12 @@ pub fn check(file: &AnswerFile, packet: &Packet) -> Checked {
     if file.version != VERSION {
         out.problems.push(format!("\"version\" {} is not one this tarea reads (it reads {VERSION})", file.version));
     }
+    // A time is only shown (never compared), but it must be a short line of text.
+    for (key, time) in &file.times {
+        if time.chars().count() > 40 || time.chars().any(char::is_control) {
+            out.problems.push(format!("the time of answer \"{}\" is not a time: \"{}\"", short(key), short(time)));
+        }
+    }
     let all = fields(packet);
     let known: BTreeMap<&str, &Field> = all.iter().map(|f| (f.key.as_str(), f)).collect();
     for (key, value) in &file.answers {

@@ -40,6 +40,8 @@ const DEFAULT_DAYS: i64 = 7;
 pub struct Packet {
     /// The public folder name (an unguessable token).
     pub token: String,
+    /// The short code in its answer file's name.
+    pub answers_code: String,
     /// The packet's language.
     pub lang: String,
     /// The patient's name as printed.
@@ -145,6 +147,10 @@ pub struct PacketLink {
     pub password: Option<String>,
     /// What came back filled in, when the patient's answers were imported.
     pub returned: Option<form::Returned>,
+    /// A ready-to-send message with the link, in the patient's language: how to open, fill in
+    /// and print the packet, and, when it is sealed, that the password comes separately (never
+    /// the password itself).
+    pub message: String,
 }
 
 /// Everything a build renders.
@@ -174,7 +180,8 @@ pub fn resolve_site(site: &Validated<Site>, strings: &Strings, secret: &Secret, 
         patients: Vec::new(),
     };
     let private_lang = site.clinic.value.default_language.get_ref().as_str();
-    for plan in site.plans.values() {
+    // A fictional example patient is published only when the clinic asks for it.
+    for plan in site.plans.values().filter(|p| !p.value.example || site.clinic.value.publish_examples) {
         let sessions = course::sessions(&plan.value);
         let first_link = all.links.len();
         // What was given and how it went, carried from one session to the next: each packet and
@@ -232,6 +239,7 @@ pub fn resolve_site(site: &Validated<Site>, strings: &Strings, secret: &Secret, 
                     .get(&plan.id)
                     .and_then(|a| a.get(&packet.date.iso))
                     .map(|file| form::returned(file, &packet)),
+                message: message(&packet, plan.value.password.is_some() || sealed(site, plan, encrypt_all)),
             });
             all.packets.push(packet);
             let (date, session) = sessions[at];
@@ -248,9 +256,29 @@ pub fn resolve_site(site: &Validated<Site>, strings: &Strings, secret: &Secret, 
             given: &given,
             progress: &progress,
         };
-        all.patients.push(private::summary(&view, &all.links[first_link..]));
+        let mut summary = private::summary(&view, &all.links[first_link..]);
+        let packets: Vec<&Packet> = all.packets[first_link..].iter().collect();
+        let words = charts::Words { strings, lang: plan.value.language.get_ref() };
+        summary.charts = booklet::charts_over(&packets, site.answers.get(&plan.id), &words);
+        all.patients.push(summary);
     }
     all
+}
+
+/// The message that sends `packet`'s link, in its language.
+fn message(packet: &Packet, sealed: bool) -> String {
+    let t = |key: &str| packet.t.get(key).cloned().unwrap_or_default();
+    let text = t("send-message")
+        .replace("{name}", &packet.patient)
+        .replace("{date}", &packet.date.long)
+        .replace("{link}", &packet.url)
+        .replace("{therapist}", &packet.therapist);
+    if sealed { format!("{text}\n{}", t("send-message-password")) } else { text }
+}
+
+/// Whether the plan or the clinic (or `build --encrypt`) seals the patient's packets.
+fn sealed(site: &Site, plan: &Loaded<Plan>, encrypt_all: bool) -> bool {
+    encrypt_all || plan.value.encrypt || site.clinic.value.encrypt
 }
 
 /// The password of a patient's packets: the plan's own, or a strong one made up from the site
@@ -258,7 +286,7 @@ pub fn resolve_site(site: &Validated<Site>, strings: &Strings, secret: &Secret, 
 fn password(site: &Site, plan: &Loaded<Plan>, secret: &Secret, encrypt_all: bool) -> Option<String> {
     match &plan.value.password {
         Some(password) => Some(password.get_ref().clone()),
-        None if encrypt_all || plan.value.encrypt || site.clinic.value.encrypt => Some(secret.passphrase(&plan.id)),
+        None if sealed(site, plan, encrypt_all) => Some(secret.passphrase(&plan.id)),
         None => None,
     }
 }
@@ -283,7 +311,7 @@ fn resolve_packet(
     let next = session.next.as_ref().and_then(|n| plain_date(n.get_ref()));
     let token = ids.secret.packet_token(ids.patient_id, date);
     let clinic = &site.clinic.value;
-    let url = format!("{}/{token}/", clinic.base_url.trim_end_matches('/'));
+    let url = format!("{}/{token}/", clinic.base_url.get_ref().trim_end_matches('/'));
     let days = Days { first: date, next }.list();
     // Only a review sheet shows the history of earlier tasks.
     let history = if gives_review(site, session) { given.items(&lang) } else { Vec::new() };
@@ -296,6 +324,7 @@ fn resolve_packet(
         .filter_map(|t| Some(task::resolve_task(t, &site.homework.get(t.homework.get_ref())?.value, &context)))
         .collect();
     Packet {
+        answers_code: ids.secret.answers_code(&token),
         token,
         patient: plan.name.get_ref().clone(),
         therapist: plan.therapist.get_ref().clone(),
@@ -520,6 +549,37 @@ pub(crate) mod tests {
         let chapters = &packet(&resolved, "elisa", "2026-11-26").tasks[1].params;
         let listed = chapters.iter().find(|p| p.name == "chapters").expect("the chapters param");
         assert_eq!(listed.items, ["Capítulo 1", "Capítulo 2"]);
+    }
+
+    #[test]
+    fn what_came_back_counts_the_days_with_a_row_written_and_the_fields() {
+        let resolved = fixture("small");
+        let packet = packet(&resolved, "elisa", "2026-11-26");
+        let record = &packet.tasks[0];
+        // The first row of the first and third days, and "how likely" (asked before, not the homework).
+        let first_row = |day: usize| record.blocks[..day].iter().map(|b| b.rows as usize).sum::<usize>();
+        let column = &record.columns[0].id;
+        let mut file = crate::model::AnswerFile {
+            format: crate::model::FORMAT.into(),
+            version: crate::model::VERSION,
+            token: packet.token.clone(),
+            saved: Some("2026-12-01T21:30:00+01:00".into()),
+            answers: Default::default(),
+            times: Default::default(),
+        };
+        for day in [0, 2] {
+            file.answers.insert(crate::answers::cell_key("record", first_row(day), column), "en clase".into());
+        }
+        file.answers.insert(crate::answers::cell_key("record", first_row(4), column), "  ".into()); // blank
+        file.answers.insert("record/likely".into(), "80".into());
+        let back = super::form::returned(&file, packet);
+        assert_eq!((back.days, back.of_days), (2, 7));
+        assert_eq!(back.answered, 3);
+        assert_eq!(back.fields, super::form::fields(packet).len());
+        assert_eq!(back.saved.as_deref(), Some("2026-12-01T21:30:00+01:00"));
+        assert_eq!((back.tasks[0].id.as_str(), back.tasks[0].answered, back.tasks[0].days), ("record", 2, 2));
+        // The reading guide is not daily: no days to count.
+        assert_eq!((back.tasks[1].answered, back.tasks[1].of_days), (0, 0));
     }
 
     #[test]

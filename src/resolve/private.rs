@@ -174,6 +174,9 @@ pub struct PatientSummary {
     pub packets: Vec<PacketLink>,
     /// The compliance history at a glance.
     pub history: HistoryTable,
+    /// Every homework's ratings across the course, from the answers sent back (the patient's
+    /// page draws them).
+    pub charts: Vec<Chart>,
 }
 
 /// What the private views of one plan are made from.
@@ -300,9 +303,12 @@ fn online_answers(cx: &CopyContext<'_>, packet: &Packet) -> Option<OnlineAnswers
         .collect();
     let charts =
         sheets.iter().flat_map(|sheet| charts::task_charts(&[(sheet, &file.answers)], &words, Span::Session)).collect();
-    let written_words =
-        WrittenWords { yes: cx.strings.get("form-yes", cx.lang), days_done: cx.strings.get("days-done", cx.lang) };
-    let written = sheets.iter().filter_map(|s| written::written_sheet(s, &file.answers, &written_words)).collect();
+    let written_words = WrittenWords {
+        yes: cx.strings.get("form-yes", cx.lang),
+        days_done: cx.strings.get("days-done", cx.lang),
+        lang: cx.lang.to_string(),
+    };
+    let written = sheets.iter().filter_map(|s| written::written_sheet(s, file, &written_words)).collect();
     let saved = file.saved.as_deref().map(|s| saved_at(s, cx.lang));
     Some(OnlineAnswers { answered, fields: fields.len(), saved, charts, written })
 }
@@ -325,6 +331,7 @@ pub(crate) fn summary(cx: &CopyContext<'_>, links: &[PacketLink]) -> PatientSumm
         language: cx.plan.value.language.get_ref().clone(),
         packets: links.to_vec(),
         history: history_table(cx, 0, cx.sessions.len()),
+        charts: Vec::new(),
     }
 }
 

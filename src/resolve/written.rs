@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{SheetLayout, TaskView};
 use crate::answers;
-use crate::model::FieldType;
+use crate::model::{AnswerFile, FieldType};
 
 /// One sheet's written answers.
 #[derive(Debug, Clone, Serialize)]
@@ -22,6 +22,8 @@ pub struct WrittenSheet {
     pub dated: bool,
     /// The answered rows, in sheet order.
     pub rows: Vec<WrittenRow>,
+    /// Whether any row says when it was written (the table then has a column for it).
+    pub timed: bool,
     /// "How likely am I to do it?", in percent, as answered.
     pub likely: Option<String>,
     /// "How did it go?", as answered.
@@ -35,6 +37,9 @@ pub struct WrittenRow {
     pub head: String,
     /// One cell per column (empty when not answered); a section has one.
     pub cells: Vec<String>,
+    /// When the patient's browser last saved an answer of this row ("Mar 1/12 21:40", its own
+    /// clock), when the file says.
+    pub at: Option<String>,
 }
 
 /// The interface words a written sheet needs, in the copy's language.
@@ -43,14 +48,23 @@ pub(crate) struct WrittenWords {
     pub yes: String,
     /// The heading of the days ticked as done.
     pub days_done: String,
+    /// The copy's language (for the times rows were written).
+    pub lang: String,
+}
+
+/// The latest time any of `keys` was saved, as the patient's device reported it.
+fn written_at<'k>(
+    keys: impl IntoIterator<Item = &'k str>,
+    times: &BTreeMap<String, String>,
+    lang: &str,
+) -> Option<String> {
+    let at = keys.into_iter().filter_map(|k| chrono::DateTime::parse_from_rfc3339(times.get(k)?.trim()).ok()).max()?;
+    Some(format!("{} {}", super::DateView::new(at.date_naive(), lang).short, at.format("%H:%M")))
 }
 
 /// The written answers of `sheet` in `given`; `None` when nothing of it was answered.
-pub(crate) fn written_sheet(
-    sheet: &TaskView,
-    given: &BTreeMap<String, String>,
-    words: &WrittenWords,
-) -> Option<WrittenSheet> {
+pub(crate) fn written_sheet(sheet: &TaskView, file: &AnswerFile, words: &WrittenWords) -> Option<WrittenSheet> {
+    let given = &file.answers;
     let yes = words.yes.as_str();
     let kinds: BTreeMap<String, FieldType> =
         super::form::fields_of(sheet).into_iter().map(|f| (f.key, f.kind)).collect();
@@ -69,14 +83,13 @@ pub(crate) fn written_sheet(
         let mut row = 0;
         for block in &sheet.blocks {
             for _ in 0..block.rows {
-                let cells: Vec<String> = sheet
-                    .columns
-                    .iter()
-                    .map(|c| value(&answers::cell_key(&sheet.id, row, &c.id)).unwrap_or_default())
-                    .collect();
+                let keys: Vec<String> =
+                    sheet.columns.iter().map(|c| answers::cell_key(&sheet.id, row, &c.id)).collect();
+                let cells: Vec<String> = keys.iter().map(|k| value(k).unwrap_or_default()).collect();
                 if cells.iter().any(|c| !c.is_empty()) {
                     let head = block.date.as_ref().map_or_else(|| (row + 1).to_string(), |d| d.short.clone());
-                    rows.push(WrittenRow { head, cells });
+                    let at = written_at(keys.iter().map(String::as_str), &file.times, &words.lang);
+                    rows.push(WrittenRow { head, cells, at });
                 }
                 row += 1;
             }
@@ -90,9 +103,11 @@ pub(crate) fn written_sheet(
         };
         for (item, about) in items {
             for c in &sheet.columns {
-                if let Some(answer) = value(&answers::section_key(&sheet.id, item, &c.id)) {
+                let key = answers::section_key(&sheet.id, item, &c.id);
+                if let Some(answer) = value(&key) {
                     let head = about.map_or_else(|| c.label.clone(), |t| format!("{t} · {}", c.label));
-                    rows.push(WrittenRow { head, cells: vec![answer] });
+                    let at = written_at([key.as_str()], &file.times, &words.lang);
+                    rows.push(WrittenRow { head, cells: vec![answer], at });
                 }
             }
         }
@@ -103,7 +118,7 @@ pub(crate) fn written_sheet(
             .map(|d| d.short.as_str())
             .collect();
         if !ticked.is_empty() {
-            rows.push(WrittenRow { head: words.days_done.clone(), cells: vec![ticked.join(", ")] });
+            rows.push(WrittenRow { head: words.days_done.clone(), cells: vec![ticked.join(", ")], at: None });
         }
     }
     let likely = value(&format!("{}/likely", sheet.id));
@@ -112,5 +127,6 @@ pub(crate) fn written_sheet(
         return None;
     }
     let dated = sheet.blocks.iter().any(|b| b.date.is_some());
-    Some(WrittenSheet { title: sheet.title.clone(), columns, dated, rows, likely, reflection })
+    let timed = rows.iter().any(|r| r.at.is_some());
+    Some(WrittenSheet { title: sheet.title.clone(), columns, dated, rows, timed, likely, reflection })
 }

@@ -221,6 +221,21 @@ impl Pipeline {
         let mut diags = Diagnostics::default();
         diags.extend(self.warnings.iter().cloned());
         let skipped = self.broken_in(&settings.select, &mut diags);
+        let clinic = &self.site.clinic;
+        let examples: Vec<&str> = self.site.plans.values().filter(|p| p.value.example).map(|p| p.id.as_str()).collect();
+        if !examples.is_empty() && !clinic.value.publish_examples {
+            diags.push(
+                Diagnostic::error(
+                    Some(&clinic.source.path),
+                    format!("not published: the example plans {} (`example = true`)", examples.join(", ")),
+                )
+                .help(
+                    "they are fictional patients that show how tarea works; delete them from library/plans/ once \
+                     you have your own, or set publish_examples = true here to publish them too",
+                )
+                .warning(),
+            );
+        }
         stale_answers(&self.site, &resolved, &mut diags);
         Planned { resolved, chosen, diags, skipped, secret }
     }

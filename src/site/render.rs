@@ -110,6 +110,7 @@ impl Pipeline {
             .map(|(p, _)| p.token.as_str())
             .collect();
         files.extend(render::therapist_copies(resolved, &chosen, &self.pages, &mut problems));
+        files.extend(render::patient_pages(resolved, &chosen, (&self.pages, &index), &mut problems));
 
         // Keep what is on disk already; render the rest.
         let (work, kept, mut next) = self.sort_out(planned, &chosen, target);

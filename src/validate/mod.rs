@@ -88,9 +88,28 @@ fn sort_problems(
     }
 }
 
+/// Whether `url` is on a domain reserved for examples (RFC 2606): what `tarea init` writes until
+/// the clinic says where it publishes. Links and printed QR codes would lead nowhere.
+fn is_example_url(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':', '?', '#']).next().unwrap_or_default();
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    ["example.org", "example.com", "example.net"].iter().any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        || host.ends_with(".example")
+}
+
 fn check_clinic(site: &Site, diags: &mut Diagnostics) {
     let clinic = &site.clinic.value;
     let src = &site.clinic.source;
+    if is_example_url(clinic.base_url.get_ref()) {
+        diags.push(
+            src.error_at(clinic.base_url.span(), "`base_url` is still an example address")
+                .help(
+                    "set it to where out/public will be published: every link you send and every QR code \
+                     printed on a packet is built from it, and would lead nowhere",
+                )
+                .warning(),
+        );
+    }
     let mut known = BTreeSet::new();
     for lang in clinic.languages.get_ref() {
         if !LANGUAGES.contains(&lang.get_ref().as_str()) {
@@ -529,6 +548,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_example_address_is_one_on_a_reserved_example_domain() {
+        for url in
+            ["https://example.org/tareas", "http://deberes.example.com/", "https://EXAMPLE.net", "https://c.example/x"]
+        {
+            assert!(is_example_url(url), "{url}");
+        }
+        for url in ["https://clinica.es/deberes", "https://example.org.es/", "https://myexample.com", "https://c.test/"]
+        {
+            assert!(!is_example_url(url), "{url}");
+        }
+    }
 
     #[test]
     fn suggests_near_names_only() {

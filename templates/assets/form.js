@@ -29,7 +29,7 @@
       var stored = JSON.parse(window.localStorage.getItem(storageKey(token)) || "null");
       if (stored && stored.answers) return stored;
     } catch (e) { /* unreadable: start afresh */ }
-    return { version: VERSION, answers: {}, labels: {}, saved: null };
+    return { version: VERSION, answers: {}, labels: {}, times: {}, saved: null };
   }
 
   function store(token, state) {
@@ -201,7 +201,10 @@
   function save(name) {
     var state = fresh(), bar = page.bar;
     var value = valueOf(page.byName[name]);
-    if (value === null) delete state.answers[name]; else state.answers[name] = value;
+    // Each answer keeps when it was written: a week of rows filled in the night before shows.
+    if (!state.times) state.times = {};
+    if (value === null) { delete state.answers[name]; delete state.times[name]; }
+    else { state.answers[name] = value; state.times[name] = now(); }
     state.saved = now();
     mirror(name, value, page.yes);
     var time = new Date().toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
@@ -234,16 +237,18 @@
     if (!button || !page) return;
     var bar = page.bar, state = fresh();
     var action = button.getAttribute("data-action");
-    var date = bar.getAttribute("data-date");
+    // Named by date and the packet's short code: two patients seen the same day send files with
+    // different names, and neither name says whose it is.
+    var base = "answers-" + bar.getAttribute("data-date") + "-" + bar.getAttribute("data-code");
     if (action === "print") window.print();
     if (action === "download-json") {
-      var file = { format: FORMAT, version: VERSION, token: page.token, saved: state.saved || now(), answers: state.answers };
-      download("answers-" + date + ".json", "application/json", JSON.stringify(file, null, 2) + "\n");
+      var file = { format: FORMAT, version: VERSION, token: page.token, saved: state.saved || now(), answers: state.answers, times: state.times || {} };
+      download(base + ".json", "application/json", JSON.stringify(file, null, 2) + "\n");
     }
-    if (action === "download-md") download("answers-" + date + ".md", "text/markdown", markdown(bar, state));
+    if (action === "download-md") download(base + ".md", "text/markdown", markdown(bar, state));
     if (action === "clear" && window.confirm(bar.getAttribute("data-confirm"))) {
       try { window.localStorage.removeItem(storageKey(page.token)); } catch (e) { /* nothing was kept */ }
-      page.state = { version: VERSION, answers: {}, labels: state.labels, saved: null };
+      page.state = { version: VERSION, answers: {}, labels: state.labels, times: {}, saved: null };
       page.names.forEach(function (name) { setValue(page.byName[name], null); mirror(name, null, page.yes); });
       bar.querySelector(".status").textContent = bar.getAttribute("data-cleared");
     }

@@ -205,9 +205,12 @@ impl<'b> Auditor<'b> {
         // Number the tab stops the page should have; a radio group is one stop.
         let stops = page.eval(
             "(() => {
+               // What a closed <details> holds (but its summary) is folded away: no tab stop.
+               const folded = e => { const d = e.closest('details:not([open])');
+                 return d !== null && !(e.tagName === 'SUMMARY' && e.parentElement === d); };
                const all = [...document.querySelectorAll(
                    'a[href], button, input, select, textarea, summary, iframe, audio[controls], video[controls], [tabindex]')]
-                 .filter(e => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0
+                 .filter(e => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0 && !folded(e)
                    && getComputedStyle(e).visibility !== 'hidden' && e.type !== 'hidden');
                const seen = new Set(); let n = 0;
                for (const e of all) {

@@ -97,10 +97,15 @@ fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart
     // Download my answers: a JSON file for tarea import, and a readable copy.
     page.click("button[data-action='download-json']");
     let json_download = page.wait_download();
-    assert_eq!(json_download.suggested_filename, format!("answers-{}.json", t.date));
+    // Named by the date and the packet's code: not the patient's name, not the packet's folder.
+    assert_eq!(json_download.suggested_filename, format!("answers-{}-{}.json", t.date, t.answers_code));
+    assert!(!t.token.contains(&t.answers_code));
     let file: AnswerFile = serde_json::from_str(&std::fs::read_to_string(&json_download.path).unwrap()).unwrap();
     assert_eq!(file.token, t.token);
     assert_eq!(file.answers[&t.scale], "7");
+    // Every answer carries the time it was written, on the patient's clock.
+    assert_eq!(file.times.keys().collect::<Vec<_>>(), file.answers.keys().collect::<Vec<_>>());
+    assert!(file.times.values().all(|at| chrono::DateTime::parse_from_rfc3339(at).is_ok()), "{:?}", file.times);
     assert_eq!(file.answers[&t.text], "En clase, al salir a la pizarra");
     page.click("button[data-action='download-md']");
     let md = std::fs::read_to_string(page.wait_download().path).unwrap();
@@ -125,6 +130,9 @@ fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart
         written.iter().any(|c| c == "En clase, al salir a la pizarra"),
         "not in what the patient wrote: {written:?}"
     );
+    // Each written row says when it was written (today, on the patient's clock).
+    let at = crate::common::texts(&copy, "table.written td.written-at");
+    assert!(!at.is_empty() && at.iter().all(|a| a.len() > 6 && a[a.len() - 3..].starts_with(':')), "{at:?}");
 
     // Clear: after confirming, nothing is kept.
     page.eval("window.confirm = () => true; true");

@@ -86,8 +86,15 @@ fn init_new_plan_new_session_check_build() {
     assert!(checked.contains("no errors found"), "{checked}");
     assert!(!dir.join("out").exists() && !dir.join(".tarea").exists(), "check writes nothing");
 
-    let built = ok(&tarea(dir, &["build"]));
+    let build = tarea(dir, &["build"]);
+    let built = ok(&build);
     assert!(built.contains("packets"), "{built}");
+    // Until the clinic's address is set and the example patient is gone, every build says so.
+    let warned = String::from_utf8_lossy(&build.stderr);
+    assert!(warned.contains("`base_url` is still an example address"), "{warned}");
+    assert!(warned.contains("not published: the example plans elisa"), "{warned}");
+    let listed: Vec<String> = tarea::list(dir).unwrap().into_iter().map(|l| l.patient_id).collect();
+    assert!(!listed.contains(&"elisa".to_string()), "the fictional patient is not published: {listed:?}");
     let second = packet_for(dir, "Marc", "2027-03-08");
     let page = html(&second.join("thought-record.html"));
     assert_eq!(texts(&page, ".level"), ["Nivell 2 de 6"]);
@@ -99,10 +106,10 @@ fn init_new_plan_new_session_check_build() {
     assert!(links.as_array().unwrap().iter().any(|l| l["patient_id"] == "marc" && l["date"] == "2027-03-08"));
 
     // A build of one patient's session leaves the other packets where they are.
-    let elisa = packet_for(dir, "Elisa", "2026-11-26");
+    let first = packet_for(dir, "Marc", "2027-03-01");
     std::fs::remove_file(second.join("index.html")).unwrap();
     ok(&tarea(dir, &["build", "--patient", "marc", "--session", "2027-03-08", "-q"]));
-    assert!(second.join("index.html").is_file() && elisa.join("packet.pdf").is_file());
+    assert!(second.join("index.html").is_file() && first.join("packet.pdf").is_file());
 }
 
 #[test]
@@ -133,6 +140,52 @@ fn commands_find_their_site_from_any_folder_inside_it_and_refuse_outside_one() {
     // --root must name a site.
     let wrong = tarea(root, &["check", "--root", "library"]);
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("is not a tarea site"), "{wrong:?}");
+}
+
+#[test]
+fn links_give_a_ready_to_send_message_in_the_patients_language_never_with_the_password() {
+    let site = new_site();
+    let root = site.path();
+    let said = ok(&tarea(root, &["links", "--patient", "marc"]));
+    let link = tarea::list(root).unwrap().into_iter().find(|l| l.patient_id == "marc").unwrap();
+    assert!(said.contains(&link.url) && said.contains("Hola, Marc: aquí tens les tasques"), "{said}");
+    assert!(!said.contains("contrasenya"), "no password, no word of one: {said}");
+
+    // Sealed: the message says the password comes another way; the password is shown apart.
+    let plan = root.join("library/plans/marc.toml");
+    let text = std::fs::read_to_string(&plan).unwrap().replacen("therapist =", "encrypt = true\ntherapist =", 1);
+    std::fs::write(&plan, text).unwrap();
+    let said = ok(&tarea(root, &["links", "--patient", "marc"]));
+    let link = tarea::list(root).unwrap().into_iter().find(|l| l.patient_id == "marc").unwrap();
+    let password = link.password.clone().expect("sealed");
+    assert!(link.message.contains("te la dono a part") && !link.message.contains(&password), "{}", link.message);
+    let (message, apart) = said.split_once("password, to send another way").expect("shown apart");
+    assert!(!message.contains(&password) && apart.contains(&password), "{said}");
+
+    // The private index holds the same message, ready to copy.
+    ok(&tarea(root, &["build", "-q", "--no-pdf"]));
+    let index = html(&root.join("out/private/index.html"));
+    let boxes = texts(&index, "td.send textarea");
+    assert!(boxes.iter().any(|m| *m == normalise(&link.message)), "{boxes:?}");
+    assert_eq!(index.select(&sel("td.send button.copy-message")).count(), boxes.len());
+    assert!(!boxes.iter().any(|m| m.contains(&password)));
+}
+
+#[test]
+fn init_force_names_every_file_it_adds_to_a_site() {
+    let site = new_site();
+    let root = site.path();
+    let example = root.join("library/plans/elisa.toml");
+    std::fs::remove_file(&example).unwrap();
+    let output = tarea(root, &["init", ".", "--force"]);
+    ok(&output);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("added ./library/plans/elisa.toml (it was not there)"), "{said}");
+    assert!(said.contains("kept ./library/plans/marc.toml") || said.contains("kept ./library/clinic.toml"), "{said}");
+    assert!(
+        std::fs::read_to_string(&example).unwrap().contains("example = true"),
+        "it comes back marked as an example"
+    );
 }
 
 #[test]
@@ -451,7 +504,9 @@ fn import_records_a_download_rebuilds_and_refuses_a_bad_one_with_exit_code_1() {
     std::fs::write(&good, answers("6")).unwrap();
     let shown = ok(&tarea(dir, &["import", good.to_str().unwrap()]));
     assert!(shown.contains("Marc (marc), session 2027-03-01: 2 answers, 2 new or changed"), "{shown}");
-    assert!(shown.contains("1 file written"), "the import rebuilt: {shown}");
+    // The rebuild writes the session's therapist copy, and the private index and the patient's
+    // page, which now say the homework came back.
+    assert!(shown.contains("3 files written"), "the import rebuilt: {shown}");
     let copy = html(&dir.join("out/private/marc/2027-03-01.html"));
     assert_eq!(copy.select(&sel("section#answers svg.chart-plot")).count(), 1);
 

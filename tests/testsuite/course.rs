@@ -184,6 +184,53 @@ fn the_private_index_links_every_packet_and_copy() {
 }
 
 #[test]
+fn the_therapist_sees_who_returned_homework_and_each_patients_whole_course() {
+    let site = fixture("course");
+    let root = site.path();
+    build(root).unwrap();
+    // Per packet, what came back: the fields answered are the non-empty values of the imported
+    // file (import keeps only the packet's fields).
+    let answered = |date: &str| -> Option<usize> {
+        let text = std::fs::read_to_string(root.join(format!("library/answers/ana/{date}.json"))).ok()?;
+        let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let answers = file["answers"].as_object().unwrap();
+        // The 2027-02-01 file keeps one answer its packet no longer has (the plan changed): not counted.
+        let fits = |key: &str| !(date == "2027-02-01" && key == "own/likely");
+        // An unticked box ("false") is not an answer.
+        let given = |v: &str| !v.trim().is_empty() && v != "false";
+        Some(answers.iter().filter(|(k, v)| fits(k) && given(v.as_str().unwrap())).count())
+    };
+    let dates = ["2027-01-04", "2027-01-11", "2027-01-18", "2027-01-25", "2027-02-01", "2027-02-08"];
+    for page in ["out/private/index.html", "out/private/ana/index.html"] {
+        let doc = html(&root.join(page));
+        let cells = texts(&doc, "table.index td.returned");
+        assert_eq!(cells.len(), 6, "{page}");
+        for (cell, date) in cells.iter().zip(dates) {
+            match answered(date) {
+                Some(n) => {
+                    assert!(cell.contains(&format!("{n} de ")) && cell.contains(" de 7 días"), "{page} {date}: {cell}")
+                }
+                None => assert_eq!(cell, "Aún no", "{page} {date}"),
+            }
+        }
+        for link in doc.select(&sel("a.packet-link, a.copy-link, nav a")) {
+            let href = link.attr("href").unwrap();
+            let from = root.join(page);
+            assert!(from.parent().unwrap().join(href).is_file(), "{page}: {href} leads nowhere");
+        }
+    }
+    // The patient's page: the course at a glance and the ratings across every session.
+    let page = html(&root.join("out/private/ana/index.html"));
+    assert_eq!(page.select(&sel("table.history tbody tr")).count(), 5);
+    let charts = page.select(&sel("figure.answer-chart")).count();
+    assert!(charts > 0, "the imported ratings are charted across sessions");
+    // `tarea list --json` says the same.
+    let listed = tarea::list(root).unwrap();
+    let back: Vec<Option<usize>> = listed.iter().map(|l| l.returned.as_ref().map(|r| r.answered)).collect();
+    assert_eq!(back, dates.map(answered));
+}
+
+#[test]
 fn suggest_prints_a_block_that_pastes_into_the_plan() {
     let site = fixture("course");
     let output =
@@ -426,10 +473,13 @@ fn a_long_plan_shows_the_last_twelve_sessions_in_each_copy() {
     let mut copies: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("out/private/largo"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .filter(|p| p.extension().is_some_and(|e| e == "html") && !p.ends_with("index.html"))
         .collect();
     copies.sort();
     assert_eq!(copies.len(), 300);
+    // The patient's page holds the whole course, every session.
+    let page = html(&root.join("out/private/largo/index.html"));
+    assert_eq!(page.select(&sel("table.history thead th time")).count(), 300);
     for (i, path) in copies.iter().enumerate() {
         let doc = html(path);
         let columns = doc.select(&sel(".copy-history table.history thead th time")).count();

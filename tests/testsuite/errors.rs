@@ -8,7 +8,12 @@ use crate::common::*;
 
 /// Runs `tarea build` in `root`; returns (success, stderr).
 fn run_build(root: &Path) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_tarea")).arg("build").current_dir(root).output().unwrap();
+    run(root, &["build"])
+}
+
+/// Runs `tarea <args>` in `root`; returns (success, stderr).
+fn run(root: &Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tarea")).args(args).current_dir(root).output().unwrap();
     (output.status.success(), String::from_utf8_lossy(&output.stderr).to_string())
 }
 
@@ -68,23 +73,14 @@ fn a_broken_plan_blocks_only_its_own_packets() {
     assert!(packet_for(root, "Tom", "2026-11-27").join("packet.pdf").is_file());
 
     // `--patient tom` needs only the library and Tom's plan: it succeeds, and says what it left.
-    let output = Command::new(env!("CARGO_BIN_EXE_tarea"))
-        .args(["build", "--patient", "tom", "--no-pdf"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    let (ok, stderr) = run(root, &["build", "--patient", "tom", "--no-pdf"]);
+    assert!(ok, "{stderr}");
     assert_says(&stderr, &["library/plans/elisa.toml has errors this build does not need"]);
     assert!(!stderr.contains("no level 99"), "Elisa's error is not this build's: {stderr}");
     // `--patient elisa` is her plan's errors, and nothing else.
-    let output = Command::new(env!("CARGO_BIN_EXE_tarea"))
-        .args(["build", "--patient", "elisa"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    assert_says(&String::from_utf8_lossy(&output.stderr), &["`record` has no level 99"]);
+    let (ok, stderr) = run(root, &["build", "--patient", "elisa"]);
+    assert!(!ok);
+    assert_says(&stderr, &["`record` has no level 99"]);
 }
 
 #[test]

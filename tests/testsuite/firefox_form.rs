@@ -107,7 +107,7 @@ fn in_firefox_a_patient_fills_in_reloads_downloads_prints_and_clears() {
     firefox.click("button[data-action='download-json']");
     let download = firefox.wait_download();
     let date = firefox.eval("document.querySelector('.answers-bar').dataset.date");
-    assert_eq!(download.suggested_filename, format!("answers-{}.json", date.as_str().unwrap()));
+    assert_eq!(download.suggested_filename, format!("answers-{}-{}.json", date.as_str().unwrap(), t.answers_code));
     let file: AnswerFile = serde_json::from_str(&std::fs::read_to_string(&download.path).unwrap()).unwrap();
     assert_eq!(file.token, t.token);
     assert_eq!(file.answers[&t.text], TYPED);

@@ -131,6 +131,7 @@ fn answer_file(packet: &tarea::resolve::Packet) -> AnswerFile {
         version: answers::VERSION,
         token: packet.token.clone(),
         saved: Some("2026-12-01T20:31:00.000Z".into()),
+        times: answers.keys().map(|k| (k.clone(), "2026-12-01T20:30:00.000Z".to_string())).collect(),
         answers,
     }
 }

@@ -10,6 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::common::{EXAMPLE_ADDRESS, unexpected};
+
 const DOC: &str = "docs/format.md";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -225,7 +227,10 @@ fn every_example_in_the_format_doc_checks_and_builds() {
         }
         let what = format!("the site made of the clinic example at {DOC}:{} and every homework and plan", clinic.line);
 
-        let warnings = tarea::check(root).unwrap_or_else(|e| panic!("{what} does not check:\n{e}"));
+        let mut warnings = tarea::check(root).unwrap_or_else(|e| panic!("{what} does not check:\n{e}"));
+        // The examples publish at example.org on purpose (a reserved domain): that warning is the
+        // one a real clinic gets until it sets its address, and only that one is expected.
+        warnings.retain(|w| w.message != EXAMPLE_ADDRESS);
         if !warnings.is_empty() {
             let shown: Vec<String> = warnings.iter().map(ToString::to_string).collect();
             panic!("{what} checks with {} warning(s):\n{}", warnings.len(), shown.join("\n"));
@@ -242,9 +247,10 @@ fn every_example_in_the_format_doc_checks_and_builds() {
             .count();
         assert_eq!(pdfs, sessions, "{what}: every packet has its cover and its PDF");
         assert!(out.join("private/index.html").is_file(), "{what}: no private index");
-        if !report.warnings.is_empty() {
-            let shown: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
-            panic!("{what} builds with {} warning(s):\n{}", report.warnings.len(), shown.join("\n"));
+        let warned = unexpected(&report.warnings);
+        if !warned.is_empty() {
+            let shown: Vec<String> = warned.iter().map(ToString::to_string).collect();
+            panic!("{what} builds with {} warning(s):\n{}", warned.len(), shown.join("\n"));
         }
     }
 }

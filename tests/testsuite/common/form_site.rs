@@ -14,6 +14,7 @@ use super::{build, repo, site_from};
 /// A packet with a daily table that has a text and a scale column, and those fields' keys.
 pub struct Target {
     pub token: String,
+    pub answers_code: String,
     pub patient_id: String,
     pub date: String,
     pub task: String,
@@ -35,6 +36,7 @@ pub fn target(root: &Path) -> Target {
                 let second_day_row = task.blocks[0].rows as usize;
                 return Target {
                     token: packet.token.clone(),
+                    answers_code: packet.answers_code.clone(),
                     patient_id: link.patient_id.clone(),
                     date: link.date.clone(),
                     task: task.id.clone(),
