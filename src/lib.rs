@@ -79,8 +79,8 @@ use anyhow::Result;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Failed};
 pub use site::{
-    BuildOptions, BuildReport, BuildRequest, BuildSettings, Pipeline, Planned, Progress, Selection, check, list,
-    suggest, validate,
+    BuildOptions, BuildReport, BuildRequest, BuildSettings, Pipeline, Planned, Progress, Selection, check, check_with,
+    list, suggest, validate,
 };
 
 /// Builds every packet of the site at `options.root` into `options.out`. Problems in the input

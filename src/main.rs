@@ -62,6 +62,10 @@ enum Command {
         /// Only the packets of the session on this date (YYYY-MM-DD).
         #[arg(long)]
         session: Option<NaiveDate>,
+        /// Only the patients of shard K of N (e.g. 2/4), to split a build across CI runners; the
+        /// shards' out/ folders copied into one are the whole build (docs/publishing.md).
+        #[arg(long)]
+        shard: Option<tarea::site::Shard>,
         /// Seal every packet with a password (listed in out/private only), now and in every later
         /// build of this site (remembered in .tarea/sealed).
         #[arg(long)]
@@ -262,17 +266,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Check { root } => {
             let root = site_root(root)?;
-            let warnings = tarea::check(&root)?;
+            let bar = std::io::stderr().is_terminal().then(Bar::new);
+            let warnings = tarea::check_with(&root, bar.as_ref().map(|b| b as &dyn tarea::Progress))?;
+            if let Some(bar) = bar {
+                bar.0.finish_and_clear();
+            }
             for warning in &warnings {
                 eprintln!("{warning}");
             }
             println!("no errors found ({} warnings)", warnings.len());
         }
-        Command::Build { root, out, patient, session, encrypt, unseal, no_pdf, emit_typst, quiet, verbose } => {
+        Command::Build { root, out, patient, session, shard, encrypt, unseal, no_pdf, emit_typst, quiet, verbose } => {
             let root = site_root(root)?;
             let out = out.unwrap_or_else(|| root.join("out"));
             let options = tarea::BuildOptions { root: root.clone(), out: out.clone() };
-            let select = tarea::Selection { patient, session };
+            let select = tarea::Selection { patient, session, shard };
             let request = tarea::BuildRequest { select, encrypt, unseal, no_pdf, preview: false };
             if let Some(dir) = &emit_typst {
                 let count = tarea::emit_typst(&root, dir, &request)?;
@@ -322,7 +330,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Links { patient, session, root } => {
             let root = site_root(root)?;
-            let select = tarea::Selection { patient, session };
+            let select = tarea::Selection { patient, session, shard: None };
             let links: Vec<_> =
                 tarea::list(&root)?.into_iter().filter(|l| select.keeps(&l.patient_id, &l.date)).collect();
             if links.is_empty() {

@@ -46,17 +46,60 @@ pub struct Selection {
     pub patient: Option<String>,
     /// Only the packets of sessions on this date.
     pub session: Option<chrono::NaiveDate>,
+    /// Only the patients of this shard (`--shard K/N`).
+    pub shard: Option<Shard>,
 }
 
 impl Selection {
     /// Whether the packet of `patient_id`'s session on `date` is selected.
     pub fn keeps(&self, patient_id: &str, date: &str) -> bool {
-        self.patient.as_deref().is_none_or(|p| p == patient_id) && self.session.is_none_or(|d| d.to_string() == date)
+        self.patient.as_deref().is_none_or(|p| p == patient_id)
+            && self.session.is_none_or(|d| d.to_string() == date)
+            && self.shard.is_none_or(|s| s.holds(patient_id))
     }
 
     /// Whether every packet is.
     pub fn is_everything(&self) -> bool {
-        self.patient.is_none() && self.session.is_none()
+        self.patient.is_none() && self.session.is_none() && self.shard.is_none()
+    }
+}
+
+/// One of `count` parts of a build, split by patient, so that a clinic network can build its
+/// packets on several CI runners at once and publish their union: every patient's packets fall in
+/// exactly one shard, the same on every machine, and the shared pages (the index, the assets) are
+/// the same in every shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// From 1.
+    pub index: u32,
+    /// How many shards.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether `patient_id`'s packets are this shard's: a stable hash of the id, not the order of
+    /// the plans, so adding a patient moves no one else.
+    pub fn holds(self, patient_id: &str) -> bool {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(patient_id.as_bytes());
+        let value = u64::from_be_bytes(hash[..8].try_into().expect("a SHA-256 digest has 32 bytes"));
+        value % u64::from(self.count) == u64::from(self.index - 1)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `K/N`, 1 ≤ K ≤ N.
+    fn from_str(text: &str) -> Result<Shard, String> {
+        let wrong = || format!("`{text}` is not a shard: write K/N, e.g. 2/4 for the second of four");
+        let (k, n) = text.split_once('/').ok_or_else(wrong)?;
+        let (index, count) =
+            (k.trim().parse::<u32>().map_err(|_| wrong())?, n.trim().parse::<u32>().map_err(|_| wrong())?);
+        if count == 0 || index == 0 || index > count {
+            return Err(format!("`{text}`: the shard K/N needs 1 ≤ K ≤ N"));
+        }
+        Ok(Shard { index, count })
     }
 }
 
@@ -286,12 +329,18 @@ fn existing_secret(root: &Path) -> Result<Secret> {
 }
 
 /// Checks the site at `root` — input, templates, and every packet laid out in memory, so Typst
-/// and Tera errors in overridden layouts show too — and writes nothing.
+/// and Tera errors in overridden layouts show too — and writes nothing. A packet the last build
+/// into `root/out` made from the same inputs is not laid out again.
 pub fn check(root: &Path) -> Result<Vec<Diagnostic>> {
+    check_with(root, None)
+}
+
+/// Like [`check`], telling `progress` as documents are laid out.
+pub fn check_with(root: &Path, progress: Option<&dyn Progress>) -> Result<Vec<Diagnostic>> {
     let pipeline = Pipeline::load(root)?;
     let settings = BuildSettings::reading(root);
     let mut planned = pipeline.plan(&settings, secret_or_stand_in(root)?);
-    let rendered = pipeline.render(&planned, &Target::memory(&settings), None);
+    let rendered = pipeline.render(&planned, &Target::check(&settings), progress);
     planned.diags.extend(rendered.problems);
     planned.diags.into_result().map_err(Into::into)
 }
@@ -393,11 +442,27 @@ mod tests {
     fn the_selection_keeps_a_patient_a_date_or_both() {
         let site = tempfile::tempdir().unwrap();
         let session = chrono::NaiveDate::from_ymd_opt(2026, 11, 26);
-        let select = Selection { patient: Some("elisa".into()), session };
+        let select = Selection { patient: Some("elisa".into()), session, shard: None };
         let settings = decide(site.path(), BuildRequest { select, ..Default::default() }).unwrap().select;
         assert!(settings.keeps("elisa", "2026-11-26") && !settings.is_everything());
         assert!(!settings.keeps("elisa", "2026-11-19") && !settings.keeps("marta", "2026-11-26"));
         let everything = decide(site.path(), BuildRequest::default()).unwrap().select;
         assert!(everything.is_everything() && everything.keeps("marta", "2026-12-03"));
+    }
+
+    #[test]
+    fn every_patient_falls_in_exactly_one_shard() {
+        let ids: Vec<String> = (0..200).map(|i| format!("p-{i:04}")).collect();
+        for count in [1, 2, 3, 7] {
+            let shards: Vec<super::Shard> = (1..=count).map(|index| super::Shard { index, count }).collect();
+            let sizes: Vec<usize> = shards.iter().map(|s| ids.iter().filter(|id| s.holds(id)).count()).collect();
+            assert!(ids.iter().all(|id| shards.iter().filter(|s| s.holds(id)).count() == 1), "{count}");
+            // Roughly even: no shard holds more than twice its share.
+            assert!(sizes.iter().all(|n| *n <= 2 * 200 / count as usize + 1), "{count}: {sizes:?}");
+        }
+        assert_eq!("2/4".parse(), Ok(super::Shard { index: 2, count: 4 }));
+        for wrong in ["0/4", "5/4", "2", "a/b", "1/0"] {
+            assert!(wrong.parse::<super::Shard>().is_err(), "{wrong}");
+        }
     }
 }

@@ -37,9 +37,15 @@ pub struct Target {
 }
 
 impl Target {
-    /// Everything rendered into memory, nothing reused: what a check lays out.
+    /// Everything rendered into memory, nothing reused.
     pub fn memory(settings: &BuildSettings) -> Target {
         Target { previous: Cache::default(), out: settings.out.clone(), spool: None, pdf: settings.pdf }
+    }
+
+    /// What a check lays out: into memory, but not the packets whose files the last build left in
+    /// `out/` from the same inputs (they laid out then, and nothing they are made from changed).
+    pub fn check(settings: &BuildSettings) -> Target {
+        Target { previous: Cache::load(&settings.out), ..Target::memory(settings) }
     }
 
     /// The build's `out/`: unchanged packets kept, the others spooled next to it.

@@ -8,7 +8,7 @@
 //! thought record's highest level; the therapist copy fits a phone; a printed table fits its page.
 
 use crate::common::browser::{Browser, Page};
-use crate::common::form_site::{Site, field};
+use crate::common::form_site::{Site, field, unlock_and_open};
 use crate::common::{build, html, sel, set_in_plan};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -174,13 +174,7 @@ fn a_password_protected_packet_is_a_form_too_once_opened() {
     assert_eq!(t.patient_id, "elisa", "the first daily table is expected in Elisa's packets");
     let page = browser.new_page();
     page.set_viewport(1280, 900, false);
-    page.goto(&site.server.url(&format!("public/{}/index.html", t.token)));
-    page.focus("#password");
-    page.type_text("pizarra verde 42");
-    page.press("Enter");
-    page.wait_for(&format!("!!document.querySelector('a[href=\"{}.html\"]')", t.task));
-    page.click(&format!("a[href=\"{}.html\"]", t.task));
-    page.wait_for("document.querySelector('.answers-bar') && !document.querySelector('.answers-bar').hidden");
+    unlock_and_open(&page, &site, "pizarra verde 42");
     // A page swapped in place takes the focus to its title, for screen readers to announce it.
     assert_eq!(
         page.eval("document.activeElement.tagName + ' ' + document.activeElement.textContent.trim()"),

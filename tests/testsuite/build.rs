@@ -269,3 +269,33 @@ fn a_days_rows_stay_together_on_one_page() {
         }
     }
 }
+
+#[test]
+fn shards_copied_into_one_out_are_byte_for_byte_the_unsharded_build() {
+    let site = fixture("small");
+    let root = site.path();
+    let build_into = |out: &std::path::Path, shard: Option<tarea::site::Shard>| {
+        let options = tarea::BuildOptions { root: root.to_path_buf(), out: out.to_path_buf() };
+        let request =
+            tarea::BuildRequest { select: tarea::Selection { shard, ..Default::default() }, ..Default::default() };
+        tarea::build_with(&options, &request, None).unwrap()
+    };
+    let runs = tempfile::tempdir().unwrap();
+    let whole = runs.path().join("whole");
+    let all = build_into(&whole, None).packets;
+    // What a clinic publishes: public/ (and keeps: private/), without the build's bookkeeping.
+    let published = |out: &std::path::Path| [snapshot(&out.join("public")), snapshot(&out.join("private"))];
+    for count in [2, 3] {
+        let merged = runs.path().join(format!("merged-{count}"));
+        let mut packets = 0;
+        for index in 1..=count {
+            let out = runs.path().join(format!("shard-{index}-of-{count}"));
+            packets += build_into(&out, Some(tarea::site::Shard { index, count })).packets;
+            for side in ["public", "private"] {
+                copy_dir(&out.join(side), &merged.join(side));
+            }
+        }
+        assert_eq!(packets, all, "{count} shards build every packet once");
+        assert!(published(&merged) == published(&whole), "{count} shards merged differ from the whole build");
+    }
+}

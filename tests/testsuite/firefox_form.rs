@@ -5,7 +5,7 @@
 //! width the sheet folds to one day, labels its cells and keeps each scale on one line.
 
 use crate::common::firefox::Firefox;
-use crate::common::form_site::{Site, field};
+use crate::common::form_site::{Site, field, unlock_and_open};
 use crate::common::{normalise, set_in_plan};
 use serde_json::{Value, json};
 use tarea::answers::AnswerFile;
@@ -149,15 +149,9 @@ fn in_firefox_a_password_protected_packet_is_a_form_too_once_opened() {
     let Some(firefox) = Firefox::start_or_skip("firefox_form") else { return };
     let site =
         Site::build(|root| set_in_plan(root, "elisa.toml", "name = \"Elisa\"", "password = \"pizarra verde 42\""));
-    let (t, server) = (&site.target, &site.server);
-    firefox.goto(&server.url(&format!("public/{}/index.html", t.token)));
+    let t = &site.target;
     // Decrypted with Firefox's WebCrypto (PBKDF2, AES-GCM), then shown in place.
-    firefox.focus("#password");
-    firefox.type_text("pizarra verde 42");
-    firefox.press("Enter");
-    firefox.wait_for(&format!("!!document.querySelector('a[href=\"{}.html\"]')", t.task));
-    firefox.click(&format!("a[href=\"{}.html\"]", t.task));
-    firefox.wait_for("document.querySelector('.answers-bar') && !document.querySelector('.answers-bar').hidden");
+    unlock_and_open(&firefox, &site, "pizarra verde 42");
     firefox.click(&format!("{}[value='6']", field(&t.scale)));
     let stored = firefox.eval(&format!("JSON.parse(localStorage.getItem('tarea:{}')).answers", t.token));
     assert_eq!(stored[&t.scale], "6");

@@ -125,3 +125,31 @@ fn editing_a_layout_changes_every_pdf_and_nothing_else() {
     assert_eq!(changed.len(), report.packets, "{changed:?}");
     assert!(changed.iter().all(|p| p.ends_with("packet.pdf")), "{changed:?}");
 }
+
+/// Counts the documents a check sets out to lay out.
+#[derive(Default)]
+struct LaidOut(std::sync::atomic::AtomicUsize);
+
+impl tarea::Progress for LaidOut {
+    fn start(&self, total: usize) {
+        self.0.store(total, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn advance(&self, _: usize) {}
+}
+
+fn check_lays_out(root: &Path) -> usize {
+    let counted = LaidOut::default();
+    tarea::check_with(root, Some(&counted)).unwrap();
+    counted.0.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[test]
+fn check_lays_out_only_what_changed_since_the_last_build() {
+    let site = fixture("small");
+    let root = site.path();
+    assert_eq!(check_lays_out(root), 5, "never built: every packet");
+    build(root).unwrap();
+    assert_eq!(check_lays_out(root), 0, "nothing changed since the build");
+    set_in_plan(root, "tom.toml", "level = 5", "note = \"Una nota nueva.\"");
+    assert_eq!(check_lays_out(root), 1, "Tom's one packet changed");
+}

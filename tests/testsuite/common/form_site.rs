@@ -79,3 +79,55 @@ impl Site {
         self.server.url(&format!("public/{}/{}.html", self.target.token, self.target.task))
     }
 }
+
+/// What the form tests do in a page, the same in Chromium ([`super::browser::Page`]) and Firefox
+/// ([`super::firefox::Firefox`]), so one journey can be walked in both.
+pub trait Driver {
+    fn goto(&self, url: &str);
+    fn focus(&self, selector: &str);
+    fn type_text(&self, text: &str);
+    fn press(&self, key: &str);
+    fn click(&self, selector: &str);
+    fn wait_for(&self, js: &str) -> serde_json::Value;
+}
+
+/// Implements [`Driver`] by the driver's own methods of the same names.
+macro_rules! driver {
+    ($type:ty) => {
+        impl Driver for $type {
+            fn goto(&self, url: &str) {
+                <$type>::goto(self, url)
+            }
+            fn focus(&self, selector: &str) {
+                <$type>::focus(self, selector)
+            }
+            fn type_text(&self, text: &str) {
+                <$type>::type_text(self, text)
+            }
+            fn press(&self, key: &str) {
+                <$type>::press(self, key)
+            }
+            fn click(&self, selector: &str) {
+                <$type>::click(self, selector)
+            }
+            fn wait_for(&self, js: &str) -> serde_json::Value {
+                <$type>::wait_for(self, js)
+            }
+        }
+    };
+}
+driver!(super::browser::Page<'_>);
+driver!(super::firefox::Firefox);
+
+/// Opens the sealed packet of `site`'s target with `password` (decrypted in the page, then shown
+/// in place), goes to the target task's page and waits for its form.
+pub fn unlock_and_open(page: &impl Driver, site: &Site, password: &str) {
+    let t = &site.target;
+    page.goto(&site.server.url(&format!("public/{}/index.html", t.token)));
+    page.focus("#password");
+    page.type_text(password);
+    page.press("Enter");
+    page.wait_for(&format!("!!document.querySelector('a[href=\"{}.html\"]')", t.task));
+    page.click(&format!("a[href=\"{}.html\"]", t.task));
+    page.wait_for("document.querySelector('.answers-bar') && !document.querySelector('.answers-bar').hidden");
+}
