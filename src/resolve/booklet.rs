@@ -27,7 +27,7 @@ pub struct Booklet {
     /// Its language.
     pub lang: String,
     /// Interface words.
-    pub t: BTreeMap<String, String>,
+    pub t: crate::i18n::Words,
     /// The patient's name.
     pub patient: String,
     /// The therapist's name.
@@ -109,7 +109,7 @@ pub(crate) fn resolve_booklet(source: &BookletSource<'_>, packet: &Packet) -> Bo
         // The blank copies close without "we'll talk about it next session": therapy is over.
         t: {
             let mut t = packet.t.clone();
-            t.insert("how-did-it-go".into(), strings.get("how-did-it-go-alone", lang));
+            std::sync::Arc::make_mut(&mut t).insert("how-did-it-go".into(), strings.get("how-did-it-go-alone", lang));
             t
         },
         patient: packet.patient.clone(),

@@ -5,7 +5,7 @@
 //! requested level, the dated day blocks up to the next session. Layouts never see the domain
 //! types, so they cannot reach what a patient must not read (ids, file paths, the secret).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
@@ -63,7 +63,7 @@ pub struct Packet {
     /// The homework, in the order the plan gives it.
     pub tasks: Vec<TaskView>,
     /// Interface words in the packet's language.
-    pub t: BTreeMap<String, String>,
+    pub t: i18n::Words,
     /// Sheets "designed with errors" for a perfectionist patient.
     pub perfectionism: bool,
     /// Whether this packet comes with the end-of-therapy booklet.
@@ -335,7 +335,7 @@ fn resolve_packet(
         qr: crate::qr::modules(&url),
         url,
         tasks,
-        t: ids.strings.for_language(&lang),
+        t: ids.strings.words(&lang),
         perfectionism: plan.perfectionism,
         booklet: false,
         large_print: plan.large_print,

@@ -28,7 +28,7 @@ pub struct TherapistCopy {
     /// The private pages' language (the clinic's default).
     pub lang: String,
     /// Interface words in that language.
-    pub t: std::collections::BTreeMap<String, String>,
+    pub t: crate::i18n::Words,
     /// The clinic's name.
     pub clinic: String,
     /// The patient's id: the copy's folder under `out/private/`.
@@ -253,7 +253,7 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
         .collect();
     TherapistCopy {
         lang: cx.lang.to_string(),
-        t: cx.strings.for_language(cx.lang),
+        t: cx.strings.words(cx.lang),
         clinic: cx.site.clinic.value.name.clone(),
         patient_id: cx.plan.id.clone(),
         patient: cx.plan.value.name.get_ref().clone(),
