@@ -77,8 +77,10 @@ pub(crate) fn import(root: &Path, paths: &[PathBuf], packets: &[(Packet, PacketL
         let Some(mut file) = read_answer_file(path, &mut diags) else { continue };
         let Some((packet, link)) = by_token.get(file.token.as_str()) else {
             diags.push(Diagnostic::error(Some(path), "these answers are for a packet this site does not have").help(
-                "check that the file was downloaded from this clinic's site; if the site secret was rotated \
-                 (`tarea secret rotate`), the old links and their answers no longer match",
+                "check that the file was downloaded from this clinic's site; if the patient's plan has errors \
+                 right now (a review status still `set-me`, say), fix it first (`tarea check` shows them) and \
+                 import again; if the site secret was rotated (`tarea secret rotate`), the old links and their \
+                 answers no longer match",
             ));
             continue;
         };

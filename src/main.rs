@@ -330,6 +330,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Links { patient, session, root } => {
             let root = site_root(root)?;
+            if let Some(patient) = &patient {
+                // A plan with errors (a status still `set-me`) says so, rather than "no packet".
+                tarea::Pipeline::load(&root)?.plan_of(patient)?;
+            }
             let select = tarea::Selection { patient, session, shard: None };
             let links: Vec<_> =
                 tarea::list(&root)?.into_iter().filter(|l| select.keeps(&l.patient_id, &l.date)).collect();

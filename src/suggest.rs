@@ -17,15 +17,16 @@ use crate::load::{Loaded, Site};
 use crate::model::{Kind, Plan, Status, UNSET_STATUS};
 use crate::resolve::form::{Returned, TaskReturned};
 
-/// The status what came back of a sheet suggests: nothing filled in is "not done"; a daily sheet
-/// filled in on at least 70 % of its days (or any other sheet filled in) is "done"; anything
-/// between is "partial". Never "incorrect": only the session can tell.
-fn proposed(sheet: &TaskReturned) -> Status {
+/// The status what came back of a sheet suggests: a daily sheet filled in on at least 70 % of its
+/// days (or any other sheet filled in) is "done"; less is "partial". Only what is there counts:
+/// a sheet with nothing online proposes nothing (it may have been done on paper, or read), and
+/// "incorrect" only the session can tell.
+fn proposed(sheet: &TaskReturned) -> Option<Status> {
     match sheet {
-        TaskReturned { answered: 0, days: 0, .. } => Status::NotDone,
-        TaskReturned { of_days: 0, .. } => Status::Done,
-        TaskReturned { days, of_days, .. } if days * 10 >= of_days * 7 => Status::Done,
-        _ => Status::Partial,
+        TaskReturned { answered: 0, days: 0, .. } => None,
+        TaskReturned { of_days: 0, .. } => Some(Status::Done),
+        TaskReturned { days, of_days, .. } if days * 10 >= of_days * 7 => Some(Status::Done),
+        _ => Some(Status::Partial),
     }
 }
 
@@ -58,9 +59,8 @@ pub fn next_session_block(
         let id = task.homework.get_ref();
         let _ = writeln!(out, "\n[[sessions.review]]\nhomework = \"{id}\"");
         let sheet = returned.and_then(|r| Some((r, r.tasks.iter().find(|t| t.id == *id)?)));
-        match sheet {
-            Some((r, sheet)) => {
-                let status = proposed(sheet);
+        match sheet.and_then(|(r, sheet)| Some((r, sheet, proposed(sheet)?))) {
+            Some((r, sheet, status)) => {
                 let saved = r.saved.as_deref().map(|s| format!(", saved {s}")).unwrap_or_default();
                 let days = if sheet.of_days > 0 {
                     format!("{} of {} days, ", sheet.days, sheet.of_days)
@@ -77,10 +77,15 @@ pub fn next_session_block(
                 statuses.push(Some(status));
             }
             None => {
+                let why = if sheet.is_some() {
+                    "nothing of this sheet came back online"
+                } else {
+                    "no answers were sent back"
+                };
                 let _ = writeln!(
                     out,
-                    "status = \"{UNSET_STATUS}\"   # what happened? done | partial | incorrect | not-done (no answers \
-                     were sent back for {last_date})"
+                    "status = \"{UNSET_STATUS}\"   # what happened? done | partial | incorrect | not-done ({why} \
+                     for {last_date})"
                 );
                 statuses.push(None);
             }
@@ -182,7 +187,6 @@ mod tests {
         let cases = [
             (back(5, 5), "done", 2, "5 of 7 days, 5 fields filled in"),
             (back(3, 2), "partial", 1, "2 of 7 days, 3 fields filled in"),
-            (back(0, 0), "not-done", 1, "0 of 7 days, 0 fields filled in"),
         ];
         for (returned, status, level, said) in cases {
             let block = next_session_block(&site, &site.plans["ann"], None, Some(&returned));
@@ -191,6 +195,10 @@ mod tests {
             assert!(block.contains(&format!("level = {level}   #")), "{block}");
             assert!(toml::from_str::<Plan>(&format!("{plan}\n{block}")).is_ok(), "{block}");
         }
+        // Nothing of the sheet online is no evidence it was not done (on paper, say): left to set.
+        let block = next_session_block(&site, &site.plans["ann"], None, Some(&back(0, 0)));
+        assert!(block.contains("status = \"set-me\"") && block.contains("nothing of this sheet came back online"));
+        assert!(block.contains("level = 1   #"), "{block}");
     }
 
     #[test]

@@ -126,12 +126,10 @@ impl Secret {
     /// that two patients seen the same day send files with different names: six characters that
     /// name neither the patient nor the packet's folder (they come from the secret, not the token).
     pub fn answers_code(&self, token: &str) -> String {
-        const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789z";
-        self.derive(&[b"tarea-answers-file", token.as_bytes()])
-            .iter()
-            .take(6)
-            .map(|b| ALPHABET[usize::from(b & 31)] as char)
-            .collect()
+        // Lowercase letters and digits without look-alikes (i, l, o, 0, 1): 31 of them.
+        const ALPHABET: &[u8; 31] = b"abcdefghjkmnpqrstuvwxyz23456789";
+        let bytes = self.derive(&[b"tarea-answers-file", token.as_bytes()]);
+        bytes.iter().take(6).map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
     }
 
     /// The public folder name of one patient's packet for one session: 32 hex digits.

@@ -45,10 +45,17 @@ pub struct BuildReport {
 pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Result<BuildReport> {
     let started = Instant::now();
     let pipeline = Pipeline::load(&settings.root)?;
-    if let Some(patient) = &settings.select.patient
-        && !pipeline.has_plan(patient)
-    {
-        pipeline.plan_of(patient)?;
+    if let Some(patient) = &settings.select.patient {
+        if !pipeline.has_plan(patient) {
+            pipeline.plan_of(patient)?;
+        }
+        let site = pipeline.site();
+        if site.plans.get(patient).is_some_and(|p| p.value.example) && !site.clinic.value.publish_examples {
+            anyhow::bail!(
+                "`{patient}` is an example plan (example = true): it is not published unless library/clinic.toml \
+                 says publish_examples = true"
+            );
+        }
     }
     let (secret, created_secret) = token::load_or_create_secret(&settings.root)?;
     let out = settings.out.as_path();

@@ -83,7 +83,7 @@ impl Shard {
         use sha2::Digest;
         let hash = sha2::Sha256::digest(patient_id.as_bytes());
         let value = u64::from_be_bytes(hash[..8].try_into().expect("a SHA-256 digest has 32 bytes"));
-        value % u64::from(self.count) == u64::from(self.index - 1)
+        self.index.checked_sub(1).is_some_and(|k| self.count > 0 && value % u64::from(self.count) == u64::from(k))
     }
 }
 

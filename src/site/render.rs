@@ -200,6 +200,13 @@ impl Pipeline {
                 None => work.push(Work { job: PacketJob { packet, booklet, password }, key }),
             }
         }
+        // A skipped patient's packets stay on disk as the last build left them (the write is not
+        // whole then), so their entries stay true: their packets are not laid out again later.
+        if !planned.skipped.is_empty() {
+            for (token, entry) in &target.previous.packets {
+                next.packets.entry(token.clone()).or_insert_with(|| entry.clone());
+            }
+        }
         (work, kept, next)
     }
 }

@@ -239,7 +239,9 @@
     var action = button.getAttribute("data-action");
     // Named by date and the packet's short code: two patients seen the same day send files with
     // different names, and neither name says whose it is.
-    var base = "answers-" + bar.getAttribute("data-date") + "-" + bar.getAttribute("data-code");
+    // (A site's own older answers-bar.html may have no code: then the date alone.)
+    var code = bar.getAttribute("data-code");
+    var base = "answers-" + bar.getAttribute("data-date") + (code ? "-" + code : "");
     if (action === "print") window.print();
     if (action === "download-json") {
       var file = { format: FORMAT, version: VERSION, token: page.token, saved: state.saved || now(), answers: state.answers, times: state.times || {} };

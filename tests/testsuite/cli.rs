@@ -95,6 +95,8 @@ fn init_new_plan_new_session_check_build() {
     assert!(warned.contains("not published: the example plans elisa"), "{warned}");
     let listed: Vec<String> = tarea::list(dir).unwrap().into_iter().map(|l| l.patient_id).collect();
     assert!(!listed.contains(&"elisa".to_string()), "the fictional patient is not published: {listed:?}");
+    let asked = tarea(dir, &["build", "--patient", "elisa"]);
+    assert!(String::from_utf8_lossy(&asked.stderr).contains("`elisa` is an example plan"), "{asked:?}");
     let second = packet_for(dir, "Marc", "2027-03-08");
     let page = html(&second.join("thought-record.html"));
     assert_eq!(texts(&page, ".level"), ["Nivell 2 de 6"]);

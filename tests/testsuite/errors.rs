@@ -81,6 +81,10 @@ fn a_broken_plan_blocks_only_its_own_packets() {
     let (ok, stderr) = run(root, &["build", "--patient", "elisa"]);
     assert!(!ok);
     assert_says(&stderr, &["`record` has no level 99"]);
+    // Her link cannot be sent while her plan is broken, and `links` says why.
+    let (ok, stderr) = run(root, &["links", "--patient", "elisa"]);
+    assert!(!ok);
+    assert_says(&stderr, &["`record` has no level 99"]);
 }
 
 #[test]
