@@ -34,6 +34,10 @@ pub struct Entry {
     pub key: String,
     /// Its files.
     pub files: Vec<PathBuf>,
+    /// Whose packet it is, so a build that skips a patient (their plan has errors) knows which
+    /// files to keep; empty in a cache written before it was recorded.
+    #[serde(default)]
+    pub patient: String,
 }
 
 impl Cache {

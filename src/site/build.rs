@@ -83,12 +83,16 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
     if settings.sealed_state == SealedState::Remember {
         seal::remember_sealed(&settings.root)?;
     }
+    // A skipped patient's packets and pages stay as the last good build left them; the rest of
+    // the output is whole (a session deleted from another plan goes), when the last build's cache
+    // says which packets are the skipped patients'.
+    let keep_under = skipped_folders(&planned, &target.previous, out);
     let output = write::Output {
         files: &rendered.files,
         spooled: &rendered.spooled,
         kept: &rendered.kept,
-        // A skipped patient's packets stay as the last good build left them.
-        whole: settings.select.is_everything() && planned.skipped.is_empty(),
+        whole: settings.select.is_everything(),
+        keep_under: &keep_under,
     };
     // The cache vouches only for packets this build leaves alone until every file is in place.
     rendered.cache.settled(&target.previous).save(out)?;
@@ -113,6 +117,27 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
         created_secret,
         elapsed: started.elapsed(),
     })
+}
+
+/// The folders a build that skipped patients keeps as they are: their private pages, and every
+/// packet folder that may be theirs — the last build's cache names its owner (a skipped patient,
+/// or nobody in a cache written before owners were recorded), or neither the cache nor this build
+/// knows it. Only packets known to belong to a patient built now can go (a deleted session).
+fn skipped_folders(planned: &super::Planned, previous: &crate::cache::Cache, out: &Path) -> Vec<PathBuf> {
+    if planned.skipped.is_empty() {
+        return Vec::new();
+    }
+    let skipped = &planned.skipped;
+    let built: std::collections::BTreeSet<&str> = planned.resolved.links.iter().map(|l| l.token.as_str()).collect();
+    let owner_unknown = |token: &str| match previous.packets.get(token) {
+        Some(entry) => entry.patient.is_empty() || skipped.contains(&entry.patient),
+        None => !built.contains(token),
+    };
+    let on_disk = std::fs::read_dir(out.join(output::PUBLIC)).into_iter().flatten().flatten();
+    let folders = on_disk.filter(|e| e.file_type().is_ok_and(|t| t.is_dir()));
+    let tokens: Vec<String> = folders.filter_map(|e| e.file_name().into_string().ok()).collect();
+    let packets = tokens.iter().filter(|t| owner_unknown(t)).map(|t| output::packet_dir(t));
+    packets.chain(skipped.iter().map(|id| output::private_file(id))).collect()
 }
 
 /// What the write stage noticed and the user should hear: manifest lines it ignored, old files it

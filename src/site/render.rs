@@ -86,6 +86,7 @@ const EVICT_EVERY: usize = 8;
 struct Work<'a> {
     job: PacketJob<'a>,
     key: String,
+    patient: String,
 }
 
 impl Pipeline {
@@ -143,8 +144,8 @@ impl Pipeline {
                         rendered.pages += done.pages;
                         problems.extend(done.warnings);
                         let paths: Vec<PathBuf> = done.files.iter().map(|f| f.path.clone()).collect();
-                        next.packets
-                            .insert(w.job.packet.token.clone(), Entry { key: w.key.clone(), files: paths.clone() });
+                        let entry = Entry { key: w.key.clone(), files: paths.clone(), patient: w.patient.clone() };
+                        next.packets.insert(w.job.packet.token.clone(), entry);
                         match &target.spool {
                             Some(spool) => match write::spool(spool, &done.files) {
                                 Ok(()) => rendered.spooled.extend(paths),
@@ -195,9 +196,14 @@ impl Pipeline {
             match target.previous.hit(&target.out, token, &key) {
                 Some(on_disk) => {
                     kept.extend(on_disk.iter().cloned());
-                    next.packets.insert(token.into(), Entry { key, files: on_disk.to_vec() });
+                    let patient = link.patient_id.clone();
+                    next.packets.insert(token.into(), Entry { key, files: on_disk.to_vec(), patient });
                 }
-                None => work.push(Work { job: PacketJob { packet, booklet, password }, key }),
+                None => work.push(Work {
+                    job: PacketJob { packet, booklet, password },
+                    key,
+                    patient: link.patient_id.clone(),
+                }),
             }
         }
         // A skipped patient's packets stay on disk as the last build left them (the write is not

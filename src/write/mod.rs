@@ -264,6 +264,9 @@ pub struct Output<'a> {
     /// Whether this is the whole output (files of earlier builds not in it are removed), or a
     /// part of it (a build of some packets only).
     pub whole: bool,
+    /// In a whole output, folders whose files of earlier builds stay as they are (the packets and
+    /// pages of a patient the build skipped: their plan has errors).
+    pub keep_under: &'a [PathBuf],
 }
 
 /// One file to move into place: from the staging or spool folder.
@@ -310,8 +313,8 @@ fn plan<'a>(out: &Path, output: &Output<'a>, old: &Manifest) -> Result<Planned<'
             }
         };
     }
-    if !output.whole {
-        for (path, hashes) in &old.files {
+    for (path, hashes) in &old.files {
+        if !output.whole || output.keep_under.iter().any(|dir| path.starts_with(dir)) {
             new.files.entry(path.clone()).or_insert_with(|| hashes.clone());
         }
     }
@@ -413,7 +416,7 @@ mod tests {
     }
 
     fn whole<'a>(files: &'a [OutputFile]) -> Output<'a> {
-        Output { files, spooled: &[], kept: &[], whole: true }
+        Output { files, spooled: &[], kept: &[], whole: true, keep_under: &[] }
     }
 
     #[test]
@@ -448,9 +451,10 @@ mod tests {
         assert_eq!(std::fs::metadata(out.join(manifest::FILE)).unwrap().modified().unwrap(), manifest);
         // Kept files stay listed; a part-build keeps the rest.
         let kept = [PathBuf::from("public/a.html")];
-        write_output(out, &Output { files: &files[1..], spooled: &[], kept: &kept, whole: true }).unwrap();
+        write_output(out, &Output { files: &files[1..], spooled: &[], kept: &kept, whole: true, keep_under: &[] })
+            .unwrap();
         assert!(out.join("public/a.html").is_file());
-        write_output(out, &Output { files: &[], spooled: &[], kept: &[], whole: false }).unwrap();
+        write_output(out, &Output { files: &[], spooled: &[], kept: &[], whole: false, keep_under: &[] }).unwrap();
         assert!(out.join("public/a.html").is_file() && out.join("private/b.html").is_file());
     }
 

@@ -72,6 +72,24 @@ fn a_broken_plan_blocks_only_its_own_packets() {
     assert_eq!(packet_dirs(root).len(), 3, "Marta's two packets and Tom's one");
     assert!(packet_for(root, "Tom", "2026-11-27").join("packet.pdf").is_file());
 
+    // Elisa fixed and built, then broken again while Marta's second session is deleted: Elisa's
+    // packets stay as they were, Marta's deleted session goes all the same.
+    edit(root, "plans/elisa.toml", "level = 99", "level = 1");
+    assert!(run_build(root).0);
+    let elisa = [packet_for(root, "Elisa", "2026-11-19"), packet_for(root, "Elisa", "2026-11-26")];
+    let elisa_before: Vec<_> = elisa.iter().map(|dir| snapshot(dir)).collect();
+    let marta_later = packet_for(root, "Marta", "2026-12-03");
+    edit(root, "plans/elisa.toml", "level = 1", "level = 99");
+    let marta = root.join("library/plans/marta.toml");
+    let text = std::fs::read_to_string(&marta).unwrap();
+    std::fs::write(&marta, &text[..text.find("\n[[sessions]]\ndate = 2026-12-03").unwrap()]).unwrap();
+    let (ok, stderr) = run_build(root);
+    assert!(!ok && stderr.contains("not built: the packets of elisa ("), "{stderr}");
+    assert!(!marta_later.exists(), "the deleted session's packet is gone");
+    assert_eq!(elisa.iter().map(|dir| snapshot(dir)).collect::<Vec<_>>(), elisa_before, "Elisa's stay");
+    assert!(root.join("out/private/elisa/2026-11-26.html").is_file(), "and her therapist copies");
+    std::fs::write(&marta, text).unwrap();
+
     // `--patient tom` needs only the library and Tom's plan: it succeeds, and says what it left.
     let (ok, stderr) = run(root, &["build", "--patient", "tom", "--no-pdf"]);
     assert!(ok, "{stderr}");
