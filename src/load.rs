@@ -208,9 +208,10 @@ fn load_folder<T: DeserializeOwned>(
     for path in paths {
         let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
         let mut problems = Diagnostics::default();
-        let loaded = load_file::<T>(root, &path, &mut problems);
-        broken.entry(id.clone()).or_default().extend(problems.into_vec());
-        let Some(loaded) = loaded else { continue };
+        let Some(loaded) = load_file::<T>(root, &path, &mut problems) else {
+            broken.entry(id).or_default().extend(problems.into_vec());
+            continue;
+        };
         if let Some(previous) = found.get(&loaded.id) {
             let previous: &Loaded<T> = previous;
             let duplicate = Diagnostic::error(Some(&loaded.source.path), format!("duplicate id `{}`", loaded.id));
@@ -222,7 +223,6 @@ fn load_folder<T: DeserializeOwned>(
         }
         found.insert(loaded.id.clone(), loaded);
     }
-    broken.retain(|_, problems| !problems.is_empty());
     found
 }
 

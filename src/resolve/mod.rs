@@ -583,6 +583,26 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_save_time_must_be_a_short_line_of_text() {
+        let resolved = fixture("small");
+        let packet = packet(&resolved, "elisa", "2026-11-26");
+        let key = crate::answers::cell_key("record", 0, &packet.tasks[0].columns[0].id);
+        let file = |time: &str| crate::model::AnswerFile {
+            format: crate::model::FORMAT.into(),
+            version: crate::model::VERSION,
+            token: packet.token.clone(),
+            saved: None,
+            answers: [(key.clone(), "en clase".to_string())].into(),
+            times: [(key.clone(), time.to_string())].into(),
+        };
+        assert!(super::form::check(&file("2026-12-01T21:30:00+01:00"), packet).problems.is_empty());
+        for wrong in ["x".repeat(41), "21:30\u{1b}[2J".to_string()] {
+            let problems = super::form::check(&file(&wrong), packet).problems;
+            assert!(problems.len() == 1 && problems[0].contains("is not a time"), "{wrong:?}: {problems:?}");
+        }
+    }
+
+    #[test]
     fn packets_have_passwords_only_when_sealing_is_asked() {
         assert!(fixture("small").links.iter().all(|l| l.password.is_none()), "no plan or clinic asks for sealing");
         let sealed = resolved("small", true);

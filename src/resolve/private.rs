@@ -15,12 +15,11 @@ use serde::Serialize;
 use super::charts::{self, Chart, Span};
 use super::written::{self, WrittenSheet, WrittenWords};
 use super::{DateView, Days, HistoryLog, Packet, PacketLink, task};
-use crate::answers;
 use crate::course::{self, Outcome, Suggestion};
 use crate::i18n::Strings;
 use crate::load::{Loaded, Site};
 use crate::model::plain_date;
-use crate::model::{FieldType, Plan, Session};
+use crate::model::{Plan, Session};
 
 /// One session's therapist copy.
 #[derive(Debug, Clone, Serialize)]
@@ -276,11 +275,8 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
 fn online_answers(cx: &CopyContext<'_>, packet: &Packet) -> Option<OnlineAnswers> {
     let (date, session) = cx.sessions[cx.at];
     let file = cx.site.answers.get(&cx.plan.id)?.get(&date.to_string())?;
-    let fields = super::form::fields(packet);
-    let filled = |f: &answers::Field| {
-        file.answers.get(&f.key).is_some_and(|v| !v.trim().is_empty() && (f.kind != FieldType::Check || v == "true"))
-    };
-    let answered = fields.iter().filter(|f| filled(f)).count();
+    // Counted as the private index counts them (an unticked box is no answer).
+    let back = super::form::returned(file, packet);
     // The copy speaks the clinic's language, the packet the patient's: the sheets are resolved
     // again in the copy's language for the chart's titles, columns and dates.
     let next = session.next.as_ref().and_then(|n| plain_date(n.get_ref()));
@@ -310,7 +306,7 @@ fn online_answers(cx: &CopyContext<'_>, packet: &Packet) -> Option<OnlineAnswers
     };
     let written = sheets.iter().filter_map(|s| written::written_sheet(s, file, &written_words)).collect();
     let saved = file.saved.as_deref().map(|s| saved_at(s, cx.lang));
-    Some(OnlineAnswers { answered, fields: fields.len(), saved, charts, written })
+    Some(OnlineAnswers { answered: back.answered, fields: back.fields, saved, charts, written })
 }
 
 /// "domingo, 24 de enero de 2027, 22:03" for the browser's `2027-01-24T22:03:00+01:00` (its own

@@ -360,9 +360,19 @@ pub fn resolved(root: &Path) -> Result<Resolved> {
 
 /// Every packet's link, as `tarea list` shows them (creating the secret on a site never built).
 pub fn list(root: &Path) -> Result<Vec<resolve::PacketLink>> {
+    links(root, &Selection::default())
+}
+
+/// The links of the packets `select` keeps (`tarea links`). A patient named whose plan has
+/// errors fails with them, rather than with "no packet".
+pub fn links(root: &Path, select: &Selection) -> Result<Vec<resolve::PacketLink>> {
     let pipeline = Pipeline::load(root)?;
+    if let Some(patient) = &select.patient {
+        pipeline.plan_of(patient)?;
+    }
     let (secret, _) = token::load_or_create_secret(root)?;
-    Ok(pipeline.plan(&BuildSettings::reading(root), secret).resolved.links)
+    let links = pipeline.plan(&BuildSettings::reading(root), secret).resolved.links;
+    Ok(links.into_iter().filter(|l| select.keeps(&l.patient_id, &l.date)).collect())
 }
 
 /// A ready-to-paste `[[sessions]]` block for `patient`'s next session.
