@@ -80,7 +80,11 @@ fn one_size(n: usize) -> Value {
     let full_rss = peak_rss_mb();
 
     let noop = tarea::build(&options).unwrap();
-    assert_eq!(noop.rendered, 0);
+    assert_eq!((noop.rendered, noop.plans), (0, 0));
+
+    let check_started = Instant::now();
+    tarea::check(root).expect("the synthetic site checks");
+    let check_s = check_started.elapsed().as_secs_f64();
 
     let plan = root.join("library/plans/p00000.toml");
     let text = std::fs::read_to_string(&plan).unwrap().replace("Una nota.", "Una nota cambiada.");
@@ -88,6 +92,7 @@ fn one_size(n: usize) -> Value {
     let edit_started = Instant::now();
     let edit = tarea::build(&options).unwrap();
     let edit_s = edit_started.elapsed().as_secs_f64();
+    assert_eq!(edit.plans, 1, "an edit resolves its own plan only");
 
     let html_only = tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out-html") };
     let filter = tarea::BuildRequest { no_pdf: true, ..Default::default() };
@@ -96,7 +101,7 @@ fn one_size(n: usize) -> Value {
 
     // Everything but Typst: the same build without PDFs, against the full one.
     let non_typst_share = html.elapsed.as_secs_f64() / full_s;
-    let typst_cli = typst_cli(root, n.min(40));
+    let typst_cli = typst_cli(root, n.min(100));
     json!({
         "packets": n,
         "pages": full.pages,
@@ -106,8 +111,11 @@ fn one_size(n: usize) -> Value {
         "non_typst_share_of_build": round(non_typst_share),
         "noop_rebuild_s": round(noop.elapsed.as_secs_f64()),
         "noop_share_of_full": round(noop.elapsed.as_secs_f64() / full_s),
+        "check_unchanged_s": round(check_s),
+        "check_share_of_full": round(check_s / full_s),
         "one_plan_edit_s": round(edit_s),
         "one_plan_edit_rendered": edit.rendered,
+        "one_plan_edit_plans_resolved": edit.plans,
         "html_only_s": round(html.elapsed.as_secs_f64()),
         "html_files_per_s": round(html_pages as f64 / html.elapsed.as_secs_f64()),
         "peak_rss_mb_full_build": round(full_rss),
@@ -199,15 +207,19 @@ fn generate(root: &Path, n: usize) {
 fn print_table(rows: &[Value]) {
     println!("\nmachine: {}", machine());
     println!(
-        "| packets | pages | full build | pages/s | ms/packet | not Typst | no-op rebuild | one-plan edit | HTML+MD only (files/s) | peak RSS | typst compile, 1 process each |"
+        "| packets | pages | full build | pages/s | ms/packet | not Typst | no-op rebuild | check, unchanged | one-plan edit (packets) | HTML+MD only (files/s) | peak RSS (full build) | typst compile: 1 process each / 1 per core, ms/packet | tarea's speed-up over 1 per core |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
-        let cli = r["typst_cli"]["ms_per_packet_one_process_each"]
-            .as_f64()
-            .map_or("not on PATH".to_string(), |v| format!("{v} ms/packet"));
+        let cli = &r["typst_cli"];
+        let (each, per_core) =
+            (cli["ms_per_packet_one_process_each"].as_f64(), cli["ms_per_packet_one_process_per_core"].as_f64());
+        let columns = match (each, per_core, r["ms_per_packet"].as_f64()) {
+            (Some(each), Some(core), Some(ours)) => (format!("{each} / {core}"), format!("{:.2}×", core / ours)),
+            _ => ("not on PATH".to_string(), "–".to_string()),
+        };
         println!(
-            "| {} | {} | {} s | {} | {} | {:.0} % | {} s ({:.1} %) | {} s | {} s ({}) | {} MB | {} |",
+            "| {} | {} | {} s | {} | {} | {:.1} % | {} s ({:.1} %) | {} s ({:.1} %) | {} s ({}) | {} s ({}) | {} MB | {} | {} |",
             r["packets"],
             r["pages"],
             r["full_build_s"],
@@ -216,11 +228,15 @@ fn print_table(rows: &[Value]) {
             r["non_typst_share_of_build"].as_f64().unwrap_or(0.0) * 100.0,
             r["noop_rebuild_s"],
             r["noop_share_of_full"].as_f64().unwrap_or(0.0) * 100.0,
+            r["check_unchanged_s"],
+            r["check_share_of_full"].as_f64().unwrap_or(0.0) * 100.0,
             r["one_plan_edit_s"],
+            r["one_plan_edit_rendered"],
             r["html_only_s"],
             r["html_files_per_s"],
-            r["peak_rss_mb"],
-            cli
+            r["peak_rss_mb_full_build"],
+            columns.0,
+            columns.1
         );
     }
 }

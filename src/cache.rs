@@ -4,6 +4,11 @@
 //! texts, resolved), its booklet, its password, every layout file and font, and tarea's version —
 //! so an unchanged key means unchanged bytes, and the packet is neither rendered nor written.
 //! The cache lives beside the manifest in `out/`; without it (a new `out/`), everything renders.
+//!
+//! A level up, each plan has a key too: the library, the layouts, the plan's own text and its
+//! imported answers. A plan whose key did not change is not even resolved: its packets are the
+//! cached ones, and the private index takes its summary from the cache. So editing one plan of a
+//! thousand costs that plan, not the thousand.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,19 +17,42 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::resolve::{Booklet, Packet};
+use crate::load::{Loaded, Site};
+use crate::model::{AnswerFile, Plan};
+use crate::resolve::{Booklet, Packet, PatientSummary};
 use crate::templates::Templates;
+use crate::token::Secret;
 
 /// The cache file's name in `out/`.
 pub const FILE: &str = crate::output::CACHE_FILE;
 
 /// What the previous build wrote, per packet.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Cache {
     /// The tarea version that wrote it: another version starts afresh.
     pub version: String,
     /// By packet token.
     pub packets: BTreeMap<String, Entry>,
+    /// By patient id: the plans whose every packet and private page the last build wrote.
+    #[serde(default)]
+    pub plans: BTreeMap<String, PlanEntry>,
+}
+
+/// One plan's share of the last build: what it was made from, and what the private index needs
+/// of it, so an unchanged plan is neither resolved nor rendered again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanEntry {
+    /// The hash of its inputs ([`plan_key`]).
+    pub key: String,
+    /// What the private index shows of the patient. Passwords are never stored: they are worked
+    /// out again from the secret; the charts (only the patient's own page draws them) are left out.
+    pub summary: PatientSummary,
+    /// Its private pages (therapist copies, the patient's page): paths under `out/`.
+    pub files: Vec<PathBuf>,
+    /// Imported answers that no longer fit their packet, by session date: warned about again at
+    /// every build, as when the plan was resolved.
+    #[serde(default)]
+    pub stale: Vec<(String, String)>,
 }
 
 /// One packet's key and the files it produced (paths under `out/`).
@@ -58,7 +86,32 @@ impl Cache {
                         && crate::write::manifest::owned_path(&f.to_string_lossy()).is_some()
                 })
         });
+        // A plan's entry may name only that patient's private pages, and packets of its own.
+        cache.plans.retain(|id, entry| {
+            let folder = crate::output::private_file(id);
+            let tokens_ok = entry.summary.packets.iter().all(|l| {
+                l.patient_id == *id && l.token.bytes().all(|b| b.is_ascii_alphanumeric()) && l.password.is_none()
+            });
+            tokens_ok
+                && entry.summary.id == *id
+                && entry.files.iter().all(|f| {
+                    f.strip_prefix(&folder).is_ok_and(|name| name.components().count() == 1)
+                        && crate::write::manifest::owned_path(&f.to_string_lossy()).is_some()
+                })
+        });
         cache
+    }
+
+    /// The plan entry of `id` if it was made from `key` and everything it stands for is on disk:
+    /// its private pages, and every packet's files as the packet entries list them.
+    pub fn plan_hit(&self, out: &Path, id: &str, key: &str) -> Option<&PlanEntry> {
+        let entry = self.plans.get(id).filter(|e| e.key == key)?;
+        let packets_there = entry
+            .summary
+            .packets
+            .iter()
+            .all(|l| self.packets.get(&l.token).is_some_and(|p| p.files.iter().all(|f| out.join(f).is_file())));
+        (packets_there && entry.files.iter().all(|f| out.join(f).is_file())).then_some(entry)
     }
 
     /// The entries of `self` that `previous` has with the same key: the packets whose files on disk
@@ -67,6 +120,7 @@ impl Cache {
     pub fn settled(&self, previous: &Cache) -> Cache {
         let mut settled = self.clone();
         settled.packets.retain(|token, entry| previous.packets.get(token).is_some_and(|old| old.key == entry.key));
+        settled.plans.retain(|id, entry| previous.plans.get(id).is_some_and(|old| old.key == entry.key));
         settled
     }
 
@@ -102,6 +156,54 @@ pub fn fingerprint(templates: &Templates) -> String {
         hash.update((file.bytes.len() as u64).to_le_bytes());
         hash.update(&file.bytes);
     }
+    hex(&hash.finalize())
+}
+
+/// What every plan's output is made from besides the plan: the layouts' fingerprint, the clinic,
+/// every homework, the secret (tokens and passwords come from it) and the build's choices.
+pub struct SiteInputs<'a> {
+    /// The layouts' [`fingerprint`].
+    pub fingerprint: &'a str,
+    /// The library.
+    pub site: &'a Site,
+    /// The site secret.
+    pub secret: &'a Secret,
+    /// Every packet sealed (`build --encrypt`).
+    pub encrypt_all: bool,
+    /// Whether PDFs are made.
+    pub pdf: bool,
+}
+
+/// The part of every plan's key that the plans share.
+pub fn site_key(inputs: &SiteInputs<'_>) -> String {
+    let mut hash = Sha256::new();
+    hash.update(inputs.fingerprint.as_bytes());
+    let text = |hash: &mut Sha256, name: &str, text: &str| {
+        for part in [name, text] {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part.as_bytes());
+        }
+    };
+    text(&mut hash, "clinic", &inputs.site.clinic.source.text);
+    for (id, homework) in &inputs.site.homework {
+        text(&mut hash, id, &homework.source.text);
+    }
+    // Not the secret itself: a hash of it, so the cache says nothing about it.
+    hash.update(inputs.secret.derive(&[b"tarea build cache"]));
+    hash.update([u8::from(inputs.encrypt_all), u8::from(inputs.pdf)]);
+    hex(&hash.finalize())
+}
+
+/// The key of one plan's packets and private pages: the [`site_key`], the plan's text and the
+/// answers imported for it.
+pub fn plan_key(site_key: &str, plan: &Loaded<Plan>, answers: Option<&BTreeMap<String, AnswerFile>>) -> String {
+    let mut hash = Sha256::new();
+    hash.update(site_key.as_bytes());
+    for part in [plan.id.as_str(), plan.source.text.as_str()] {
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.update(serde_json::to_vec(&answers).unwrap_or_default());
     hex(&hash.finalize())
 }
 

@@ -37,11 +37,13 @@
 //! let pipeline = tarea::Pipeline::load(root)?; // loaded and validated, or every problem
 //! let settings = tarea::BuildSettings::reading(root); // everything, sealed as the site is
 //! let (secret, _) = tarea::token::load_or_create_secret(root)?;
-//! let planned = pipeline.plan(&settings, secret); // packet view models; nothing laid out
+//! let planned = pipeline.plan(&settings, secret.clone()); // packet view models; nothing laid out
 //! for packet in &planned.resolved.packets {
 //!     println!("{} {}: {} tasks", packet.patient, packet.date.iso, packet.tasks.len());
 //! }
-//! let rendered = pipeline.render(&planned, &tarea::site::Target::memory(&settings), None);
+//! // A build resolves and renders plan by plan, reusing what has not changed since the last one.
+//! let job = tarea::site::RenderJob { settings: &settings, secret: &secret, skipped: &planned.skipped };
+//! let rendered = pipeline.render(&job, &tarea::site::Target::memory(&settings), None);
 //! println!("{} files in memory, {} PDF pages", rendered.files.len(), rendered.pages);
 //! # Ok(())
 //! # }

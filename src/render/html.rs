@@ -120,7 +120,6 @@ impl PageRenderer {
         self.render(&self.html, "html/booklet.html", &context)
     }
 
-    /// One session's therapist copy.
     /// A patient's page: every packet with what came back, the course at a glance, the ratings
     /// across sessions.
     pub fn patient_page(&self, index: &PrivateIndex<'_>, patient: &PatientSummary) -> Result<String, Diagnostic> {
@@ -133,6 +132,7 @@ impl PageRenderer {
         self.render(&self.html, "html/patient.html", &context)
     }
 
+    /// One session's therapist copy.
     pub fn therapist_copy(&self, copy: &TherapistCopy) -> Result<String, Diagnostic> {
         let mut context = Context::new();
         context.insert("copy", copy);

@@ -119,13 +119,12 @@ pub fn patient_pages(
 /// and links.csv. No robots.txt: it only counts at a host's root, and a `Disallow` there would keep
 /// crawlers from ever seeing the pages' `noindex` (docs/publishing.md).
 pub fn shared_files(
-    resolved: &Resolved,
+    paper: &str,
     renderers: &Renderers<'_>,
     index: &PrivateIndex<'_>,
     problems: &mut Vec<Diagnostic>,
 ) -> Vec<OutputFile> {
     let Renderers { templates, pages } = *renderers;
-    let paper = resolved.packets.first().map_or("a4", |p| p.paper);
     let mut files = Vec::new();
     let rendered = [
         (output::asset("tarea.css"), pages.stylesheet(paper)),
@@ -134,7 +133,7 @@ pub fn shared_files(
         (output::public_file("_headers"), Ok(templates.file("publish/_headers").text().to_string())),
         (output::private_file("nginx.conf"), Ok(templates.file("publish/nginx.conf").text().to_string())),
         (output::private_file("index.html"), pages.private_index(index)),
-        (output::private_file("links.csv"), Ok(links_csv(&resolved.links))),
+        (output::private_file("links.csv"), Ok(links_csv(index.links))),
     ];
     for (path, result) in rendered {
         match result {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Packet, SheetLayout, TaskView};
 use crate::answers::{AnswerFile, FORMAT, Field, VERSION, cell_key, check_value, day_key, section_key, short};
@@ -47,7 +47,7 @@ pub fn fields_of(task: &TaskView) -> Vec<Field> {
 
 /// How much of a packet came back filled in: what the private index, the patient's page and
 /// `tarea list --json` show per packet, and what `tarea new session` proposes a status from.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Deserialize)]
 pub struct Returned {
     /// When the patient's browser last saved, as it reported it (its own clock: shown, not trusted).
     pub saved: Option<String>,
@@ -64,7 +64,7 @@ pub struct Returned {
 }
 
 /// How much of one sheet came back.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Deserialize)]
 pub struct TaskReturned {
     /// The homework id.
     pub id: String,

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 mod booklet;
 mod charts;
@@ -87,7 +87,7 @@ pub struct HelplineView {
 }
 
 /// A date, machine- and human-readable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DateView {
     /// `2026-11-26`.
     pub iso: String,
@@ -129,7 +129,7 @@ impl Rich {
 }
 
 /// What the private index knows of a packet.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PacketLink {
     /// The patient's id (file stem): private side only.
     pub patient_id: String,
@@ -154,7 +154,7 @@ pub struct PacketLink {
 }
 
 /// Everything a build renders.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Resolved {
     /// Every packet of every patient.
     pub packets: Vec<Packet>,
@@ -171,98 +171,128 @@ pub struct Resolved {
 /// Resolves every session of every plan into a packet, plus the private side. `encrypt_all`
 /// seals every packet (`build --encrypt`), not only those the plans or the clinic ask for.
 pub fn resolve_site(site: &Validated<Site>, strings: &Strings, secret: &Secret, encrypt_all: bool) -> Resolved {
+    let mut all = Resolved::default();
+    for plan in published_plans(site) {
+        all.extend(resolve_plan(site, plan, Sealing { strings, secret, encrypt_all }));
+    }
+    all
+}
+
+/// The plans a build publishes: a fictional example patient only when the clinic asks for it.
+pub fn published_plans(site: &Site) -> impl Iterator<Item = &Loaded<Plan>> {
+    site.plans.values().filter(|p| !p.value.example || site.clinic.value.publish_examples)
+}
+
+/// What resolving a plan needs besides the site and the plan: the interface words, and the secret
+/// and sealing choice that tokens and passwords come from.
+#[derive(Clone, Copy)]
+pub struct Sealing<'a> {
+    /// Interface words.
+    pub strings: &'a Strings,
+    /// The site secret.
+    pub secret: &'a Secret,
+    /// Seal every packet (`build --encrypt`).
+    pub encrypt_all: bool,
+}
+
+/// Resolves one plan: its packets, their links and therapist copies, its booklet and its patient
+/// summary. A plan's packets depend on the library and on that plan (and its answers) only, so
+/// plans resolve one at a time, and an unchanged plan need not resolve at all.
+pub fn resolve_plan(site: &Validated<Site>, plan: &Loaded<Plan>, sealing: Sealing<'_>) -> Resolved {
     let site: &Site = site;
-    let mut all = Resolved {
-        packets: Vec::new(),
-        links: Vec::new(),
-        booklets: Vec::new(),
-        copies: Vec::new(),
-        patients: Vec::new(),
-    };
+    let Sealing { strings, secret, encrypt_all } = sealing;
+    let mut all = Resolved::default();
     let private_lang = site.clinic.value.default_language.get_ref().as_str();
-    // A fictional example patient is published only when the clinic asks for it.
-    for plan in site.plans.values().filter(|p| !p.value.example || site.clinic.value.publish_examples) {
-        let sessions = course::sessions(&plan.value);
-        let first_link = all.links.len();
-        // What was given and how it went, carried from one session to the next: each packet and
-        // copy reads it instead of going over every earlier session again, so a plan of n sessions
-        // resolves in n steps, not n².
-        let mut given = HistoryLog::default();
-        let mut progress = private::Progress::default();
-        for at in 0..sessions.len() {
-            let ids = PacketIds { patient_id: &plan.id, secret, strings };
-            let mut packet = resolve_packet(site, &plan.value, &sessions, at, &given, ids);
-            let is_last = at + 1 == sessions.len();
-            let has_review = packet.tasks.iter().any(|t| t.kind == Kind::Review);
-            if is_last && has_review {
-                let source = booklet::BookletSource {
-                    site,
-                    plan: &plan.value,
-                    sessions: &sessions,
-                    strings,
-                    earlier: &all.packets[first_link..],
-                    answers: site.answers.get(&plan.id),
-                };
-                all.booklets.push(booklet::resolve_booklet(&source, &packet));
-                packet.booklet = true;
-            }
-            let view = private::CopyContext {
+    let sessions = course::sessions(&plan.value);
+    // What was given and how it went, carried from one session to the next: each packet and
+    // copy reads it instead of going over every earlier session again, so a plan of n sessions
+    // resolves in n steps, not n².
+    let mut given = HistoryLog::default();
+    let mut progress = private::Progress::default();
+    for at in 0..sessions.len() {
+        let ids = PacketIds { patient_id: &plan.id, secret, strings };
+        let mut packet = resolve_packet(site, &plan.value, &sessions, at, &given, ids);
+        let is_last = at + 1 == sessions.len();
+        let has_review = packet.tasks.iter().any(|t| t.kind == Kind::Review);
+        if is_last && has_review {
+            let source = booklet::BookletSource {
                 site,
-                plan,
+                plan: &plan.value,
                 sessions: &sessions,
-                at,
                 strings,
-                lang: private_lang,
-                given: &given,
-                progress: &progress,
+                earlier: &all.packets,
+                answers: site.answers.get(&plan.id),
             };
-            let mut copy = private::therapist_copy(&view, &packet);
-            // The review at the start of a session looks at the previous packet's answers.
-            if let Some(previous) = all.copies.last().filter(|_| at > 0) {
-                copy.previous_answers = previous.answers.as_ref().map(|a| private::PreviousAnswers {
-                    answered: a.answered,
-                    fields: a.fields,
-                    href: format!("{}.html#answers", previous.date.iso),
-                });
-            }
-            all.copies.push(copy);
-            all.links.push(PacketLink {
-                patient_id: plan.id.clone(),
-                patient: packet.patient.clone(),
-                date: packet.date.iso.clone(),
-                token: packet.token.clone(),
-                url: packet.url.clone(),
-                tasks: packet.tasks.iter().map(|t| t.title.clone()).collect(),
-                password: password(site, plan, secret, encrypt_all),
-                returned: site
-                    .answers
-                    .get(&plan.id)
-                    .and_then(|a| a.get(&packet.date.iso))
-                    .map(|file| form::returned(file, &packet)),
-                message: message(&packet, plan.value.password.is_some() || sealed(site, plan, encrypt_all)),
-            });
-            all.packets.push(packet);
-            let (date, session) = sessions[at];
-            given.add(site, date, session);
-            progress.pass(&sessions, at);
+            all.booklets.push(booklet::resolve_booklet(&source, &packet));
+            packet.booklet = true;
         }
         let view = private::CopyContext {
             site,
             plan,
             sessions: &sessions,
-            at: sessions.len(),
+            at,
             strings,
             lang: private_lang,
             given: &given,
             progress: &progress,
         };
-        let mut summary = private::summary(&view, &all.links[first_link..]);
-        let packets: Vec<&Packet> = all.packets[first_link..].iter().collect();
-        let words = charts::Words { strings, lang: plan.value.language.get_ref() };
-        summary.charts = booklet::charts_over(&packets, site.answers.get(&plan.id), &words);
-        all.patients.push(summary);
+        let mut copy = private::therapist_copy(&view, &packet);
+        // The review at the start of a session looks at the previous packet's answers.
+        if let Some(previous) = all.copies.last().filter(|_| at > 0) {
+            copy.previous_answers = previous.answers.as_ref().map(|a| private::PreviousAnswers {
+                answered: a.answered,
+                fields: a.fields,
+                href: format!("{}.html#answers", previous.date.iso),
+            });
+        }
+        all.copies.push(copy);
+        all.links.push(PacketLink {
+            patient_id: plan.id.clone(),
+            patient: packet.patient.clone(),
+            date: packet.date.iso.clone(),
+            token: packet.token.clone(),
+            url: packet.url.clone(),
+            tasks: packet.tasks.iter().map(|t| t.title.clone()).collect(),
+            password: password(site, plan, secret, encrypt_all),
+            returned: site
+                .answers
+                .get(&plan.id)
+                .and_then(|a| a.get(&packet.date.iso))
+                .map(|file| form::returned(file, &packet)),
+            message: message(&packet, plan.value.password.is_some() || sealed(site, plan, encrypt_all)),
+        });
+        all.packets.push(packet);
+        let (date, session) = sessions[at];
+        given.add(site, date, session);
+        progress.pass(&sessions, at);
     }
+    let view = private::CopyContext {
+        site,
+        plan,
+        sessions: &sessions,
+        at: sessions.len(),
+        strings,
+        lang: private_lang,
+        given: &given,
+        progress: &progress,
+    };
+    let mut summary = private::summary(&view, &all.links);
+    let packets: Vec<&Packet> = all.packets.iter().collect();
+    let words = charts::Words { strings, lang: plan.value.language.get_ref() };
+    summary.charts = booklet::charts_over(&packets, site.answers.get(&plan.id), &words);
+    all.patients.push(summary);
     all
+}
+
+impl Resolved {
+    /// Appends another plan's part.
+    pub fn extend(&mut self, other: Resolved) {
+        self.packets.extend(other.packets);
+        self.links.extend(other.links);
+        self.booklets.extend(other.booklets);
+        self.copies.extend(other.copies);
+        self.patients.extend(other.patients);
+    }
 }
 
 /// The message that sends `packet`'s link, in its language.
@@ -283,7 +313,7 @@ fn sealed(site: &Site, plan: &Loaded<Plan>, encrypt_all: bool) -> bool {
 
 /// The password of a patient's packets: the plan's own, or a strong one made up from the site
 /// secret when the plan or the clinic asks for encryption.
-fn password(site: &Site, plan: &Loaded<Plan>, secret: &Secret, encrypt_all: bool) -> Option<String> {
+pub(crate) fn password(site: &Site, plan: &Loaded<Plan>, secret: &Secret, encrypt_all: bool) -> Option<String> {
     match &plan.value.password {
         Some(password) => Some(password.get_ref().clone()),
         None if sealed(site, plan, encrypt_all) => Some(secret.passphrase(&plan.id)),

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::charts::{self, Chart, Span};
 use super::written::{self, WrittenSheet, WrittenWords};
@@ -119,7 +119,7 @@ pub struct AssignedRow {
 pub const HISTORY_SESSIONS: usize = 12;
 
 /// Every task × every session shown: the level given and how it went.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, Deserialize)]
 pub struct HistoryTable {
     /// The sessions, in order.
     pub dates: Vec<DateView>,
@@ -130,7 +130,7 @@ pub struct HistoryTable {
 }
 
 /// One homework across the sessions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HistoryRow {
     /// The homework's title.
     pub title: String,
@@ -139,12 +139,12 @@ pub struct HistoryRow {
 }
 
 /// A homework given at one session.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HistoryCell {
     /// The level given.
     pub level: i64,
     /// How it went, once reviewed.
-    pub status: Option<&'static str>,
+    pub status: Option<std::borrow::Cow<'static, str>>,
 }
 
 /// A line of the plan's `[private]` table.
@@ -159,7 +159,7 @@ pub struct KeyValue {
 }
 
 /// One patient in the private index.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PatientSummary {
     /// The plan's id.
     pub id: String,
@@ -174,7 +174,8 @@ pub struct PatientSummary {
     /// The compliance history at a glance.
     pub history: HistoryTable,
     /// Every homework's ratings across the course, from the answers sent back (the patient's
-    /// page draws them).
+    /// page draws them; the build cache leaves them out).
+    #[serde(default, skip_deserializing)]
     pub charts: Vec<Chart>,
 }
 
@@ -352,7 +353,7 @@ fn history_table(cx: &CopyContext<'_>, from: usize, upto: usize) -> HistoryTable
             if cell.is_none() {
                 *cell = Some(HistoryCell {
                     level: *task.level.get_ref(),
-                    status: following.and_then(|s| recorded(s, id)).map(|s| s.name()),
+                    status: following.and_then(|s| recorded(s, id)).map(|s| s.name().into()),
                 });
             }
         }

@@ -13,7 +13,7 @@ use crate::seal;
 use crate::token;
 use crate::write;
 
-use super::{BuildSettings, Pipeline, Progress, SealedState, Target, fail};
+use super::{BuildSettings, Pipeline, Progress, RenderJob, SealedState, Target, fail};
 
 /// What a successful build did.
 #[derive(Debug)]
@@ -22,6 +22,8 @@ pub struct BuildReport {
     pub packets: usize,
     /// Packets rendered by this build (the others had not changed).
     pub rendered: usize,
+    /// Plans resolved by this build (the others had not changed: neither resolved nor rendered).
+    pub plans: usize,
     /// PDF pages laid out.
     pub pages: usize,
     /// Files written under `out/` (new or changed).
@@ -64,15 +66,15 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
         eprintln!("waiting for the other build into {} to finish ({holder})…", out.display());
     })?;
     write::discard_spool(out)?;
-    let mut planned = pipeline.plan(settings, secret);
     // Problems of some plans only (`local`) skip their packets; the others stop the build.
-    let mut local = std::mem::take(&mut planned.diags);
+    let (mut local, skipped) = pipeline.notes(&settings.select);
+    let target = Target::out(settings);
+    let job = RenderJob { settings, secret: &secret, skipped: &skipped };
+    let rendered = pipeline.render(&job, &target, progress);
     let mut fatal = Diagnostics::default();
     if settings.guard_sealed {
-        guard_sealed(out, &planned.resolved.links, &planned.chosen, &mut fatal);
+        guard_sealed(out, &rendered.links, &rendered.chosen, &mut fatal);
     }
-    let target = Target::out(settings);
-    let rendered = pipeline.render(&planned, &target, progress);
     fatal.extend(rendered.problems);
     if fatal.error_count() > 0 {
         write::discard_spool(out)?;
@@ -86,7 +88,7 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
     // A skipped patient's packets and pages stay as the last good build left them; the rest of
     // the output is whole (a session deleted from another plan goes), when the last build's cache
     // says which packets are the skipped patients'.
-    let keep_under = skipped_folders(&planned, &target.previous, out);
+    let keep_under = skipped_folders((&skipped, &rendered.links), &target.previous, out);
     let output = write::Output {
         files: &rendered.files,
         spooled: &rendered.spooled,
@@ -102,12 +104,13 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
         seal::forget_sealed(&settings.root)?;
     }
     local.extend(write_warnings(out, &written));
-    let packets = planned.chosen.iter().filter(|k| **k).count();
-    let partial = Partial { skipped: planned.skipped, built: packets };
+    let packets = rendered.chosen.iter().filter(|k| **k).count();
+    let partial = Partial { skipped, built: packets };
     let warnings = local.into_result_with(Some(partial))?;
     Ok(BuildReport {
         packets,
         rendered: rendered.packets,
+        plans: rendered.plans,
         pages: rendered.pages,
         files: written.written,
         written: rendered.files.iter().map(|f| f.path.clone()).chain(rendered.spooled.iter().cloned()).collect(),
@@ -123,12 +126,15 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
 /// packet folder that may be theirs — the last build's cache names its owner (a skipped patient,
 /// or nobody in a cache written before owners were recorded), or neither the cache nor this build
 /// knows it. Only packets known to belong to a patient built now can go (a deleted session).
-fn skipped_folders(planned: &super::Planned, previous: &crate::cache::Cache, out: &Path) -> Vec<PathBuf> {
-    if planned.skipped.is_empty() {
+fn skipped_folders(
+    (skipped, links): (&[String], &[PacketLink]),
+    previous: &crate::cache::Cache,
+    out: &Path,
+) -> Vec<PathBuf> {
+    if skipped.is_empty() {
         return Vec::new();
     }
-    let skipped = &planned.skipped;
-    let built: std::collections::BTreeSet<&str> = planned.resolved.links.iter().map(|l| l.token.as_str()).collect();
+    let built: std::collections::BTreeSet<&str> = links.iter().map(|l| l.token.as_str()).collect();
     let owner_unknown = |token: &str| match previous.packets.get(token) {
         Some(entry) => entry.patient.is_empty() || skipped.contains(&entry.patient),
         None => !built.contains(token),

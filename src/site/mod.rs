@@ -27,7 +27,7 @@ use crate::validate::{self, Validated};
 
 pub use build::{BuildReport, build};
 pub use emit::emit_typst;
-pub use render::{Progress, Rendered, Target};
+pub use render::{Progress, RenderJob, Rendered, Sink, Target};
 pub use root::{check_root, find_root, no_site_here};
 
 /// What to build and where.
@@ -193,6 +193,8 @@ pub struct Pipeline {
     warnings: Vec<Diagnostic>,
     templates: Templates,
     strings: Strings,
+    /// The interface words of the private pages (the clinic's language).
+    private_words: crate::i18n::Words,
     pages: PageRenderer,
 }
 
@@ -225,7 +227,8 @@ impl Pipeline {
         match (site, strings, pages) {
             (Some(site), Some(strings), Some(pages)) => {
                 let warnings = diags.warnings().cloned().collect();
-                Ok(Pipeline { site, warnings, templates, strings, pages })
+                let private_words = strings.words(site.clinic.value.default_language.get_ref());
+                Ok(Pipeline { site, warnings, templates, strings, private_words, pages })
             }
             _ => Err(fail(diags)),
         }
@@ -257,13 +260,30 @@ impl Pipeline {
     }
 
     /// Resolves every packet (tokens and passwords from `secret`) and chooses those `settings`
-    /// keep; warns about imported answers that no longer fit their packet.
+    /// keep; warns about imported answers that no longer fit their packet. (A build resolves plan
+    /// by plan as it renders instead: [`Pipeline::render`].)
     pub fn plan(&self, settings: &BuildSettings, secret: Secret) -> Planned {
-        let resolved = resolve::resolve_site(&self.site, &self.strings, &secret, settings.seal_all);
+        let (mut diags, skipped) = self.notes(&settings.select);
+        let sealing = resolve::Sealing { strings: &self.strings, secret: &secret, encrypt_all: settings.seal_all };
+        let mut resolved = Resolved::default();
+        for plan in resolve::published_plans(&self.site) {
+            let part = resolve::resolve_plan(&self.site, plan, sealing);
+            for (date, message) in stale_answers(&self.site, &part) {
+                diags.push(stale_warning(&plan.id, &date, &message));
+            }
+            resolved.extend(part);
+        }
         let chosen = resolved.links.iter().map(|l| settings.select.keeps(&l.patient_id, &l.date)).collect();
+        Planned { resolved, chosen, diags, skipped, secret }
+    }
+
+    /// What a build reports before resolving anything: what loading warned about, the errors of
+    /// the homework and plans `select` needs (and so the patients it skips), the example plans it
+    /// leaves out.
+    pub fn notes(&self, select: &Selection) -> (Diagnostics, Vec<String>) {
         let mut diags = Diagnostics::default();
         diags.extend(self.warnings.iter().cloned());
-        let skipped = self.broken_in(&settings.select, &mut diags);
+        let skipped = self.broken_in(select, &mut diags);
         let clinic = &self.site.clinic;
         let examples: Vec<&str> = self.site.plans.values().filter(|p| p.value.example).map(|p| p.id.as_str()).collect();
         if !examples.is_empty() && !clinic.value.publish_examples {
@@ -279,8 +299,7 @@ impl Pipeline {
                 .warning(),
             );
         }
-        stale_answers(&self.site, &resolved, &mut diags);
-        Planned { resolved, chosen, diags, skipped, secret }
+        (diags, skipped)
     }
 
     /// Reports the problems of the homework and plans `select` needs (the homework's first: the
@@ -339,10 +358,11 @@ pub fn check(root: &Path) -> Result<Vec<Diagnostic>> {
 pub fn check_with(root: &Path, progress: Option<&dyn Progress>) -> Result<Vec<Diagnostic>> {
     let pipeline = Pipeline::load(root)?;
     let settings = BuildSettings::reading(root);
-    let mut planned = pipeline.plan(&settings, secret_or_stand_in(root)?);
-    let rendered = pipeline.render(&planned, &Target::check(&settings), progress);
-    planned.diags.extend(rendered.problems);
-    planned.diags.into_result().map_err(Into::into)
+    let (mut diags, skipped) = pipeline.notes(&settings.select);
+    let secret = secret_or_stand_in(root)?;
+    let job = RenderJob { settings: &settings, secret: &secret, skipped: &skipped };
+    diags.extend(pipeline.render(&job, &Target::check(&settings), progress).problems);
+    diags.into_result().map_err(Into::into)
 }
 
 /// Loads, validates and plans the site at `root` without laying anything out.
@@ -385,10 +405,11 @@ pub fn suggest(root: &Path, patient: &str, date: Option<chrono::NaiveDate>) -> R
     Ok(crate::suggest::next_session_block(pipeline.site(), plan, date, last.and_then(|l| l.returned.as_ref())))
 }
 
-/// Warns about imported answers that no longer fit their packet (its plan was edited since): they
-/// are kept in the file, but the therapist copy cannot place them.
-fn stale_answers(site: &Site, resolved: &Resolved, diags: &mut Diagnostics) {
-    for (packet, link) in resolved.packets.iter().zip(&resolved.links) {
+/// The imported answers of one resolved plan that no longer fit their packet (its plan was
+/// edited since), by session date: what is wrong.
+fn stale_answers(site: &Site, part: &Resolved) -> Vec<(String, String)> {
+    let mut stale = Vec::new();
+    for (packet, link) in part.packets.iter().zip(&part.links) {
         let Some(file) = site.answers.get(&link.patient_id).and_then(|a| a.get(&link.date)) else { continue };
         let checked = resolve::form::check(file, packet);
         let mut found = checked.problems;
@@ -397,16 +418,21 @@ fn stale_answers(site: &Site, resolved: &Resolved, diags: &mut Diagnostics) {
         }
         if let Some(first) = found.first() {
             let more = if found.len() > 1 { format!(" (and {} more)", found.len() - 1) } else { String::new() };
-            diags.push(
-                Diagnostic::error(Some(&load::answers_path(&link.patient_id, &link.date)), format!("{first}{more}"))
-                    .help(
-                        "the session in the plan changed after these answers were imported; they stay in the \
-                         file, but the therapist copy shows only those that still fit",
-                    )
-                    .warning(),
-            );
+            stale.push((link.date.clone(), format!("{first}{more}")));
         }
     }
+    stale
+}
+
+/// The warning about answers that no longer fit: they are kept in the file, but the therapist
+/// copy cannot place them.
+fn stale_warning(patient: &str, date: &str, message: &str) -> Diagnostic {
+    Diagnostic::error(Some(&load::answers_path(patient, date)), message)
+        .help(
+            "the session in the plan changed after these answers were imported; they stay in the file, but the \
+             therapist copy shows only those that still fit",
+        )
+        .warning()
 }
 
 /// The error of a failed stage: every problem in `diags`.

@@ -1,26 +1,47 @@
-//! Rendering a planned site: which packets need rendering (the cache), the worker pool that lays
-//! them out, and where their files go (the spool on disk, or memory for a check). The rendering
-//! itself is [`crate::render`]'s: a packet in, its files out.
+//! Rendering a site, plan by plan: which plans and packets need rendering (the cache), the worker
+//! pool that lays them out, and where their files go (the spool on disk, memory, or nowhere for a
+//! check). Plans are resolved in batches as they are rendered, so memory holds one batch of
+//! packets however large the caseload, and a plan whose inputs did not change since the last
+//! build is not resolved at all. The rendering itself is [`crate::render`]'s: a packet in, its
+//! files out.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
-use crate::cache::{self, Cache, Entry, PacketInputs};
+use crate::cache::{self, Cache, Entry, PacketInputs, PlanEntry, SiteInputs};
 use crate::diagnostic::Diagnostic;
+use crate::load::Loaded;
+use crate::model::Plan;
 use crate::output::{self, OutputFile};
 use crate::render::html::PrivateIndex;
 use crate::render::pdf::PdfRenderer;
 use crate::render::{self, PacketContext, PacketJob, Renderers};
+use crate::resolve::{self, PacketLink, PatientSummary, Resolved, Sealing};
+use crate::token::Secret;
 use crate::write;
 
-use super::{BuildSettings, Pipeline, Planned};
+use super::{BuildSettings, Pipeline};
 
 /// Something that shows how far rendering has got.
 pub trait Progress: Sync {
-    /// Rendering `total` documents starts.
+    /// `total` packets are to be built.
     fn start(&self, total: usize);
-    /// `n` more documents are done.
+    /// `n` more are done: laid out, or found unchanged.
     fn advance(&self, n: usize);
+    /// `n` packets are about to be laid out (those whose inputs changed).
+    fn laying_out(&self, _n: usize) {}
+}
+
+/// Where rendered files go.
+pub enum Sink {
+    /// Into a folder as soon as they are made, so memory stays flat however many packets there
+    /// are; the write stage moves them into `out/`.
+    Spool(PathBuf),
+    /// Kept in [`Rendered::files`].
+    Memory,
+    /// Dropped once made (a check only wants to know that they can be).
+    Nowhere,
 }
 
 /// Where rendered files go, and what is already there.
@@ -29,9 +50,8 @@ pub struct Target {
     pub previous: Cache,
     /// The output folder the cache describes.
     pub out: PathBuf,
-    /// Where packet files go as soon as they are made, so memory stays flat however many packets
-    /// there are; `None` keeps them in memory (a check).
-    pub spool: Option<PathBuf>,
+    /// Where the files of packets and private pages go.
+    pub sink: Sink,
     /// Whether to make PDFs.
     pub pdf: bool,
 }
@@ -39,13 +59,13 @@ pub struct Target {
 impl Target {
     /// Everything rendered into memory, nothing reused.
     pub fn memory(settings: &BuildSettings) -> Target {
-        Target { previous: Cache::default(), out: settings.out.clone(), spool: None, pdf: settings.pdf }
+        Target { previous: Cache::default(), out: settings.out.clone(), sink: Sink::Memory, pdf: settings.pdf }
     }
 
-    /// What a check lays out: into memory, but not the packets whose files the last build left in
-    /// `out/` from the same inputs (they laid out then, and nothing they are made from changed).
+    /// What a check lays out: not the packets whose files the last build left in `out/` from the
+    /// same inputs (they laid out then, and nothing they are made from changed); nothing kept.
     pub fn check(settings: &BuildSettings) -> Target {
-        Target { previous: Cache::load(&settings.out), ..Target::memory(settings) }
+        Target { previous: Cache::load(&settings.out), sink: Sink::Nowhere, ..Target::memory(settings) }
     }
 
     /// The build's `out/`: unchanged packets kept, the others spooled next to it.
@@ -53,10 +73,20 @@ impl Target {
         Target {
             previous: Cache::load(&settings.out),
             out: settings.out.clone(),
-            spool: Some(settings.out.join(write::SPOOL)),
+            sink: Sink::Spool(settings.out.join(write::SPOOL)),
             pdf: settings.pdf,
         }
     }
+}
+
+/// What one render is asked for.
+pub struct RenderJob<'a> {
+    /// The build's settings: which packets, sealed or not, PDFs or not.
+    pub settings: &'a BuildSettings,
+    /// The secret tokens and passwords come from.
+    pub secret: &'a Secret,
+    /// The patients skipped for errors in their plan (the private index names them).
+    pub skipped: &'a [String],
 }
 
 /// Everything rendered, ready to be written.
@@ -65,12 +95,18 @@ pub struct Rendered {
     pub files: Vec<OutputFile>,
     /// Files of packets whose inputs did not change: already on disk, not rendered again.
     pub kept: Vec<PathBuf>,
-    /// Packet files written to the spool folder as they were rendered (paths under `out/`).
+    /// Files written to the spool folder as they were rendered (paths under `out/`).
     pub spooled: Vec<PathBuf>,
     /// PDF pages laid out.
     pub pages: usize,
     /// Packets rendered (the others were kept).
     pub packets: usize,
+    /// Plans resolved (the others had not changed since the last build).
+    pub plans: usize,
+    /// Every published packet's link, plan by plan: the private index's rows.
+    pub links: Vec<PacketLink>,
+    /// One flag per link: chosen by this build.
+    pub chosen: Vec<bool>,
     /// The cache to save with the output.
     pub cache: Cache,
     /// What went wrong or deserves a warning, each distinct problem once (a broken layout fails
@@ -82,6 +118,10 @@ pub struct Rendered {
 /// however large the caseload.
 const EVICT_EVERY: usize = 8;
 
+/// How many plans are resolved at a time: enough to keep every core busy, few enough that their
+/// view models are a small part of memory.
+const PLANS_PER_BATCH: usize = 16;
+
 /// One packet whose inputs changed since the cache was written.
 struct Work<'a> {
     job: PacketJob<'a>,
@@ -89,131 +129,288 @@ struct Work<'a> {
     patient: String,
 }
 
-impl Pipeline {
-    /// Renders every chosen packet whose inputs changed (on every core), plus the shared assets,
-    /// the therapist copies and the private index.
-    pub fn render(&self, planned: &Planned, target: &Target, progress: Option<&dyn Progress>) -> Rendered {
-        let resolved = &planned.resolved;
-        let clinic = &self.site.clinic.value;
-        let lang = clinic.default_language.get_ref();
-        let t = self.strings.for_language(lang);
-        let index = PrivateIndex {
-            lang,
-            t: &t,
-            clinic: &clinic.name,
-            assets: output::ASSETS_FROM_PRIVATE_INDEX,
-            links: &resolved.links,
-            patients: &resolved.patients,
-            skipped: &planned.skipped,
-        };
-        let renderers = Renderers { templates: &self.templates, pages: &self.pages };
-        let mut problems = Vec::new();
-        let mut files = render::shared_files(resolved, &renderers, &index, &mut problems);
-        let chosen: BTreeSet<&str> = resolved
-            .packets
-            .iter()
-            .zip(&planned.chosen)
-            .filter(|(_, keep)| **keep)
-            .map(|(p, _)| p.token.as_str())
-            .collect();
-        files.extend(render::therapist_copies(resolved, &chosen, &self.pages, &mut problems));
-        files.extend(render::patient_pages(resolved, &chosen, (&self.pages, &index), &mut problems));
+/// One plan resolved by this build.
+struct Fresh<'a> {
+    plan: &'a Loaded<Plan>,
+    key: String,
+    part: Resolved,
+}
 
-        // Keep what is on disk already; render the rest.
-        let (work, kept, mut next) = self.sort_out(planned, &chosen, target);
-        let pdf = (target.pdf && !work.is_empty()).then(|| PdfRenderer::new(&self.templates));
-        let secret = &planned.secret;
-        let context = PacketContext { pages: &self.pages, pdf: pdf.as_ref(), secret };
+/// What a render gathers as it goes, plan by plan.
+struct Gathered {
+    rendered: Rendered,
+    patients: Vec<PatientSummary>,
+    problems: Vec<Diagnostic>,
+}
+
+impl Pipeline {
+    /// Resolves and renders every published plan in batches (its packets on every core, its
+    /// therapist copies and patient page), reusing what the last build left unchanged; then the
+    /// shared assets and the private index.
+    pub fn render(&self, job: &RenderJob<'_>, target: &Target, progress: Option<&dyn Progress>) -> Rendered {
+        let settings = job.settings;
+        let site_key = cache::site_key(&SiteInputs {
+            fingerprint: &cache::fingerprint(&self.templates),
+            site: &self.site,
+            secret: job.secret,
+            encrypt_all: settings.seal_all,
+            pdf: target.pdf,
+        });
+        let plans: Vec<&Loaded<Plan>> = resolve::published_plans(&self.site).collect();
         if let Some(progress) = progress {
-            progress.start(work.len());
+            progress.start(plans.iter().map(|p| p.value.sessions.len()).sum());
         }
-        let mut rendered = Rendered {
-            files,
-            kept,
-            spooled: Vec::new(),
-            pages: 0,
-            packets: work.len(),
-            cache: Cache::default(),
+        let mut gathered = Gathered {
+            rendered: Rendered {
+                files: Vec::new(),
+                kept: Vec::new(),
+                spooled: Vec::new(),
+                pages: 0,
+                packets: 0,
+                plans: 0,
+                links: Vec::new(),
+                chosen: Vec::new(),
+                cache: Cache { version: env!("CARGO_PKG_VERSION").into(), ..Cache::default() },
+                problems: Vec::new(),
+            },
+            patients: Vec::new(),
             problems: Vec::new(),
         };
+        let pdf = OnceLock::new();
+        let sealing = Sealing { strings: &self.strings, secret: job.secret, encrypt_all: settings.seal_all };
+        for batch in plans.chunks(PLANS_PER_BATCH) {
+            let mut changed = Vec::new();
+            for &plan in batch {
+                let key = cache::plan_key(&site_key, plan, self.site.answers.get(&plan.id));
+                match target.previous.plan_hit(&target.out, &plan.id, &key) {
+                    Some(entry) => self.reuse(plan, entry, (job, target), &mut gathered, progress),
+                    None => changed.push((plan, key)),
+                }
+            }
+            let parts = in_parallel(&changed, |(plan, _)| resolve::resolve_plan(&self.site, plan, sealing));
+            let fresh: Vec<Fresh> =
+                changed.into_iter().zip(parts).map(|((plan, key), part)| Fresh { plan, key, part }).collect();
+            self.render_fresh(&fresh, (job, target), (target.pdf.then_some(&pdf), progress), &mut gathered);
+        }
+        self.finish(job, target, gathered)
+    }
+
+    /// Takes an unchanged plan's files and summary from the cache.
+    fn reuse(
+        &self,
+        plan: &Loaded<Plan>,
+        entry: &PlanEntry,
+        (job, target): (&RenderJob<'_>, &Target),
+        gathered: &mut Gathered,
+        progress: Option<&dyn Progress>,
+    ) {
+        let password = resolve::password(&self.site, plan, job.secret, job.settings.seal_all);
+        let mut summary = entry.summary.clone();
+        for link in &mut summary.packets {
+            link.password.clone_from(&password);
+            let files = &target.previous.packets[&link.token];
+            gathered.rendered.kept.extend(files.files.iter().cloned());
+            gathered.rendered.cache.packets.insert(link.token.clone(), files.clone());
+            gathered.rendered.chosen.push(job.settings.select.keeps(&link.patient_id, &link.date));
+            gathered.rendered.links.push(link.clone());
+        }
+        gathered.rendered.kept.extend(entry.files.iter().cloned());
+        gathered.rendered.cache.plans.insert(plan.id.clone(), entry.clone());
+        gathered
+            .problems
+            .extend(entry.stale.iter().map(|(date, message)| super::stale_warning(&plan.id, date, message)));
+        if let Some(progress) = progress {
+            progress.advance(summary.packets.len());
+        }
+        gathered.patients.push(summary);
+    }
+
+    /// Renders the plans of one batch that this build resolved: their chosen packets whose inputs
+    /// changed (on every core), then their private pages; records what the next build may reuse.
+    fn render_fresh(
+        &self,
+        fresh: &[Fresh<'_>],
+        (job, target): (&RenderJob<'_>, &Target),
+        (pdf, progress): (Option<&OnceLock<PdfRenderer>>, Option<&dyn Progress>),
+        gathered: &mut Gathered,
+    ) {
+        let select = &job.settings.select;
+        let fingerprint = cache::fingerprint(&self.templates);
+        let mut work = Vec::new();
+        let mut failed = BTreeSet::new();
+        for Fresh { part, .. } in fresh {
+            for (packet, link) in part.packets.iter().zip(&part.links) {
+                let token = packet.token.as_str();
+                if !select.keeps(&link.patient_id, &link.date) {
+                    if let Some(entry) = target.previous.packets.get(token) {
+                        gathered.rendered.cache.packets.insert(token.into(), entry.clone());
+                    }
+                    continue;
+                }
+                let booklet = part.booklets.iter().find(|b| b.token == token);
+                let password = link.password.as_deref();
+                let inputs = PacketInputs { fingerprint: &fingerprint, packet, booklet, password, pdf: target.pdf };
+                let key = cache::packet_key(&inputs);
+                match target.previous.hit(&target.out, token, &key) {
+                    Some(on_disk) => {
+                        gathered.rendered.kept.extend(on_disk.iter().cloned());
+                        let entry = Entry { key, files: on_disk.to_vec(), patient: link.patient_id.clone() };
+                        gathered.rendered.cache.packets.insert(token.into(), entry);
+                    }
+                    None => work.push(Work {
+                        job: PacketJob { packet, booklet, password },
+                        key,
+                        patient: link.patient_id.clone(),
+                    }),
+                }
+            }
+        }
+        let looked_at: usize = fresh.iter().map(|f| f.part.packets.len()).sum();
+        if let Some(progress) = progress {
+            progress.laying_out(work.len());
+            progress.advance(looked_at - work.len());
+        }
+        // Fonts load once per build, and only when something is laid out.
+        let pdf = pdf.filter(|_| !work.is_empty()).map(|cell| cell.get_or_init(|| PdfRenderer::new(&self.templates)));
+        let context = PacketContext { pages: &self.pages, pdf, secret: job.secret };
         for batch in work.chunks(EVICT_EVERY) {
             let results = in_parallel(batch, |w| render::packet(&w.job, &context));
             for (w, result) in batch.iter().zip(results) {
                 match result {
                     Ok(done) => {
-                        rendered.pages += done.pages;
-                        problems.extend(done.warnings);
+                        gathered.rendered.pages += done.pages;
+                        gathered.problems.extend(done.warnings);
                         let paths: Vec<PathBuf> = done.files.iter().map(|f| f.path.clone()).collect();
-                        let entry = Entry { key: w.key.clone(), files: paths.clone(), patient: w.patient.clone() };
-                        next.packets.insert(w.job.packet.token.clone(), entry);
-                        match &target.spool {
-                            Some(spool) => match write::spool(spool, &done.files) {
-                                Ok(()) => rendered.spooled.extend(paths),
-                                Err(e) => problems.push(Diagnostic::error(Some(spool), format!("cannot write: {e:#}"))),
-                            },
-                            None => rendered.files.extend(done.files),
-                        }
+                        let entry = Entry { key: w.key.clone(), files: paths, patient: w.patient.clone() };
+                        gathered.rendered.cache.packets.insert(w.job.packet.token.clone(), entry);
+                        self.sink(done.files, target, gathered);
                     }
-                    Err(errors) => problems.extend(errors),
+                    Err(errors) => {
+                        failed.insert(w.patient.clone());
+                        gathered.problems.extend(errors);
+                    }
                 }
             }
+            gathered.rendered.packets += batch.len();
             typst::comemo::evict(1);
             if let Some(progress) = progress {
                 progress.advance(batch.len());
             }
         }
-        let mut seen = HashSet::new();
-        rendered.problems = problems.into_iter().filter(|d| seen.insert(d.to_string())).collect();
-        rendered.cache = next;
-        rendered
+        // Each plan's private pages, on every core too.
+        let private = in_parallel(fresh, |f| self.private_pages(f, &job.settings.select));
+        for (fresh, (files, problems)) in fresh.iter().zip(private) {
+            gathered.problems.extend(problems);
+            self.gather_plan(fresh, files, (job, target), failed.contains(&fresh.plan.id), gathered);
+        }
     }
 
-    /// Splits the chosen packets into those to render and those whose files on disk are already
-    /// what this build would write; starts the next cache with the latter and with every packet
-    /// this build does not choose (left as it is).
-    fn sort_out<'a>(
+    /// One resolved plan's therapist copies and patient page (of the packets `select` keeps).
+    fn private_pages(&self, fresh: &Fresh<'_>, select: &super::Selection) -> (Vec<OutputFile>, Vec<Diagnostic>) {
+        let part = &fresh.part;
+        let chosen: BTreeSet<&str> =
+            part.links.iter().filter(|l| select.keeps(&l.patient_id, &l.date)).map(|l| l.token.as_str()).collect();
+        let index = self.index(&[], &[], &[]);
+        let mut problems = Vec::new();
+        let mut files = render::therapist_copies(part, &chosen, &self.pages, &mut problems);
+        files.extend(render::patient_pages(part, &chosen, (&self.pages, &index), &mut problems));
+        (files, problems)
+    }
+
+    /// One resolved plan's links and summary, its private pages sent on, and the plan's cache
+    /// entry when every packet of it was built.
+    fn gather_plan(
         &self,
-        planned: &'a Planned,
-        chosen: &BTreeSet<&str>,
-        target: &Target,
-    ) -> (Vec<Work<'a>>, Vec<PathBuf>, Cache) {
-        let resolved = &planned.resolved;
-        let fingerprint = cache::fingerprint(&self.templates);
-        let mut next = Cache { version: env!("CARGO_PKG_VERSION").into(), packets: BTreeMap::new() };
-        let (mut work, mut kept) = (Vec::new(), Vec::new());
-        for (packet, link) in resolved.packets.iter().zip(&resolved.links) {
-            let token = packet.token.as_str();
-            if !chosen.contains(token) {
-                if let Some(entry) = target.previous.packets.get(token) {
-                    next.packets.insert(token.into(), entry.clone());
-                }
-                continue;
-            }
-            let booklet = resolved.booklets.iter().find(|b| b.token == token);
-            let password = link.password.as_deref();
-            let inputs = PacketInputs { fingerprint: &fingerprint, packet, booklet, password, pdf: target.pdf };
-            let key = cache::packet_key(&inputs);
-            match target.previous.hit(&target.out, token, &key) {
-                Some(on_disk) => {
-                    kept.extend(on_disk.iter().cloned());
-                    let patient = link.patient_id.clone();
-                    next.packets.insert(token.into(), Entry { key, files: on_disk.to_vec(), patient });
-                }
-                None => work.push(Work {
-                    job: PacketJob { packet, booklet, password },
-                    key,
-                    patient: link.patient_id.clone(),
-                }),
-            }
+        Fresh { plan, key, part }: &Fresh<'_>,
+        files: Vec<OutputFile>,
+        (job, target): (&RenderJob<'_>, &Target),
+        failed: bool,
+        gathered: &mut Gathered,
+    ) {
+        let select = &job.settings.select;
+        let chosen: Vec<bool> = part.links.iter().map(|l| select.keeps(&l.patient_id, &l.date)).collect();
+        let private: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+        self.sink(files, target, gathered);
+        let stale = super::stale_answers(&self.site, part);
+        gathered.problems.extend(stale.iter().map(|(date, message)| super::stale_warning(&plan.id, date, message)));
+        let Some(mut summary) = part.patients.first().cloned() else { return };
+        // Only the patient's own page draws the charts: the index has no use for them.
+        summary.charts.clear();
+        if chosen.iter().all(|c| *c) && !failed {
+            let mut kept = summary.clone();
+            kept.packets.iter_mut().for_each(|l| l.password = None);
+            let entry = PlanEntry { key: key.clone(), summary: kept, files: private, stale };
+            gathered.rendered.cache.plans.insert(plan.id.clone(), entry);
+        } else if let Some(entry) = target.previous.plans.get(&plan.id) {
+            gathered.rendered.cache.plans.insert(plan.id.clone(), entry.clone());
         }
-        // A skipped patient's packets stay on disk as the last build left them (the write is not
-        // whole then), so their entries stay true: their packets are not laid out again later.
-        if !planned.skipped.is_empty() {
+        gathered.rendered.chosen.extend(chosen);
+        gathered.rendered.links.extend(part.links.iter().cloned());
+        gathered.patients.push(summary);
+        gathered.rendered.plans += 1;
+    }
+
+    /// Puts rendered files where the target wants them.
+    fn sink(&self, files: Vec<OutputFile>, target: &Target, gathered: &mut Gathered) {
+        match &target.sink {
+            Sink::Spool(spool) => match write::spool(spool, &files) {
+                Ok(()) => gathered.rendered.spooled.extend(files.into_iter().map(|f| f.path)),
+                Err(e) => gathered.problems.push(Diagnostic::error(Some(spool), format!("cannot write: {e:#}"))),
+            },
+            Sink::Memory => gathered.rendered.files.extend(files),
+            Sink::Nowhere => {}
+        }
+    }
+
+    /// The private index's view over `links` and `patients`.
+    fn index<'a>(
+        &'a self,
+        links: &'a [PacketLink],
+        patients: &'a [PatientSummary],
+        skipped: &'a [String],
+    ) -> PrivateIndex<'a> {
+        let clinic = &self.site.clinic.value;
+        PrivateIndex {
+            lang: clinic.default_language.get_ref(),
+            t: &self.private_words,
+            clinic: &clinic.name,
+            assets: output::ASSETS_FROM_PRIVATE_INDEX,
+            links,
+            patients,
+            skipped,
+        }
+    }
+
+    /// The shared files and the private index; what the next build may reuse of the plans this
+    /// one did not build.
+    fn finish(&self, job: &RenderJob<'_>, target: &Target, gathered: Gathered) -> Rendered {
+        let Gathered { mut rendered, mut patients, mut problems } = gathered;
+        // Back into the plans' order (by patient id): in each batch, unchanged plans were taken
+        // from the cache before the changed ones were rendered. The sort is stable, so each
+        // patient's packets stay in session order.
+        patients.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut order: Vec<usize> = (0..rendered.links.len()).collect();
+        order.sort_by(|&a, &b| rendered.links[a].patient_id.cmp(&rendered.links[b].patient_id));
+        rendered.links = order.iter().map(|&i| rendered.links[i].clone()).collect();
+        rendered.chosen = order.iter().map(|&i| rendered.chosen[i]).collect();
+        // Plans this build does not publish now: a partial build or a skipped patient leaves their
+        // output as it was, and so their entries stay true.
+        if !job.settings.select.is_everything() || !job.skipped.is_empty() {
             for (token, entry) in &target.previous.packets {
-                next.packets.entry(token.clone()).or_insert_with(|| entry.clone());
+                rendered.cache.packets.entry(token.clone()).or_insert_with(|| entry.clone());
+            }
+            for (id, entry) in &target.previous.plans {
+                rendered.cache.plans.entry(id.clone()).or_insert_with(|| entry.clone());
             }
         }
-        (work, kept, next)
+        let renderers = Renderers { templates: &self.templates, pages: &self.pages };
+        let index = self.index(&rendered.links, &patients, job.skipped);
+        let paper = self.site.clinic.value.paper.name();
+        let shared = render::shared_files(paper, &renderers, &index, &mut problems);
+        rendered.files.extend(shared);
+        let mut seen = HashSet::new();
+        rendered.problems = problems.into_iter().filter(|d| seen.insert(d.to_string())).collect();
+        rendered
     }
 }
 

@@ -106,6 +106,32 @@ fn editing_a_plan_changes_only_that_plans_packets() {
 }
 
 #[test]
+fn an_edit_resolves_only_its_plan_and_leaves_what_a_fresh_build_makes() {
+    let site = fixture("small");
+    let root = site.path();
+    build(root).unwrap();
+    assert_eq!(build(root).unwrap().plans, 0, "nothing changed: no plan is even resolved");
+    edit(&root.join("library/plans/elisa.toml"), "en el instituto.", "en el instituto y en casa.");
+    let report = build(root).unwrap();
+    assert_eq!((report.plans, report.rendered), (1, 1), "Elisa's plan, and of it only the edited packet");
+    // Every file, private index and caches included, is what a build from nothing makes.
+    let fresh = tarea::build(&tarea::BuildOptions { root: root.to_path_buf(), out: root.join("fresh") }).unwrap();
+    assert_eq!(fresh.plans, 3);
+    let files = |dir: &str| -> BTreeMap<PathBuf, Vec<u8>> {
+        let base = root.join(dir);
+        let all = walkdir::WalkDir::new(&base).into_iter().map(|e| e.unwrap()).filter(|e| e.file_type().is_file());
+        // The lock file names the process that held it.
+        let all = all.filter(|e| e.file_name() != ".tarea-lock");
+        all.map(|e| (e.path().strip_prefix(&base).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap())).collect()
+    };
+    let (incremental, whole) = (files("out"), files("fresh"));
+    assert_eq!(incremental.keys().collect::<Vec<_>>(), whole.keys().collect::<Vec<_>>());
+    for (path, bytes) in &incremental {
+        assert!(bytes == &whole[path], "{} differs from a fresh build's", path.display());
+    }
+}
+
+#[test]
 fn editing_a_layout_changes_every_pdf_and_nothing_else() {
     let (site, before) = built_and_backdated();
     let root = site.path();
@@ -131,10 +157,11 @@ fn editing_a_layout_changes_every_pdf_and_nothing_else() {
 struct LaidOut(std::sync::atomic::AtomicUsize);
 
 impl tarea::Progress for LaidOut {
-    fn start(&self, total: usize) {
-        self.0.store(total, std::sync::atomic::Ordering::SeqCst);
-    }
+    fn start(&self, _: usize) {}
     fn advance(&self, _: usize) {}
+    fn laying_out(&self, n: usize) {
+        self.0.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 fn check_lays_out(root: &Path) -> usize {
