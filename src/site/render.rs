@@ -149,8 +149,10 @@ impl Pipeline {
     /// shared assets and the private index.
     pub fn render(&self, job: &RenderJob<'_>, target: &Target, progress: Option<&dyn Progress>) -> Rendered {
         let settings = job.settings;
+        // Hashes every layout file and font: once per build, not per batch.
+        let fingerprint = cache::fingerprint(&self.templates);
         let site_key = cache::site_key(&SiteInputs {
-            fingerprint: &cache::fingerprint(&self.templates),
+            fingerprint: &fingerprint,
             site: &self.site,
             secret: job.secret,
             encrypt_all: settings.seal_all,
@@ -190,7 +192,8 @@ impl Pipeline {
             let parts = in_parallel(&changed, |(plan, _)| resolve::resolve_plan(&self.site, plan, sealing));
             let fresh: Vec<Fresh> =
                 changed.into_iter().zip(parts).map(|((plan, key), part)| Fresh { plan, key, part }).collect();
-            self.render_fresh(&fresh, (job, target), (target.pdf.then_some(&pdf), progress), &mut gathered);
+            let pdf = target.pdf.then_some(&pdf);
+            self.render_fresh(&fresh, (job, target, &fingerprint), (pdf, progress), &mut gathered);
         }
         self.finish(job, target, gathered)
     }
@@ -230,12 +233,11 @@ impl Pipeline {
     fn render_fresh(
         &self,
         fresh: &[Fresh<'_>],
-        (job, target): (&RenderJob<'_>, &Target),
+        (job, target, fingerprint): (&RenderJob<'_>, &Target, &str),
         (pdf, progress): (Option<&OnceLock<PdfRenderer>>, Option<&dyn Progress>),
         gathered: &mut Gathered,
     ) {
         let select = &job.settings.select;
-        let fingerprint = cache::fingerprint(&self.templates);
         let mut work = Vec::new();
         let mut failed = BTreeSet::new();
         for Fresh { part, .. } in fresh {
@@ -249,7 +251,7 @@ impl Pipeline {
                 }
                 let booklet = part.booklets.iter().find(|b| b.token == token);
                 let password = link.password.as_deref();
-                let inputs = PacketInputs { fingerprint: &fingerprint, packet, booklet, password, pdf: target.pdf };
+                let inputs = PacketInputs { fingerprint, packet, booklet, password, pdf: target.pdf };
                 let key = cache::packet_key(&inputs);
                 match target.previous.hit(&target.out, token, &key) {
                     Some(on_disk) => {
