@@ -161,10 +161,32 @@
   });
   window.addEventListener("resize", function () { if (!foldedForPrint) fold(); });
 
+  // Each scale arrives as an empty fieldset naming its range (parts/input.html) and gets its row
+  // of buttons here, one radio button a point, labelled by its number.
+  function drawScales() {
+    document.querySelectorAll("fieldset.scale-field[data-min]").forEach(function (set) {
+      if (set.querySelector(".scale-options")) return;
+      var row = document.createElement("span"), name = set.getAttribute("data-name");
+      row.className = "scale-options";
+      for (var v = Number(set.getAttribute("data-min")); v <= Number(set.getAttribute("data-max")); v++) {
+        var label = document.createElement("label"), input = document.createElement("input"), number = document.createElement("span");
+        input.type = "radio";
+        input.name = name;
+        input.value = String(v);
+        number.textContent = String(v);
+        label.appendChild(input);
+        label.appendChild(number);
+        row.appendChild(label);
+      }
+      set.appendChild(row);
+    });
+  }
+
   // The page being filled in: set up by init, used by the listeners below.
   var page = null;
 
   function init() {
+    drawScales();
     fold();
     var bar = document.querySelector(".answers-bar[data-packet]");
     page = null;

@@ -40,6 +40,15 @@ fn a_patient_fills_in_reloads_prints_downloads_and_the_therapist_imports_a_chart
     browser.set_download_dir(downloads.path());
     // At a computer the sheet is a table with every day open (a phone opens only today's: below).
     let page = open_task(&browser, &site);
+    // form.js drew each scale's row: one radio button a point of its range, named as the field
+    // and labelled by its number.
+    let drawn = page.eval(
+        "(() => { const sets = [...document.querySelectorAll('fieldset.scale-field')];
+          return sets.length > 0 && sets.every(f => { const r = [...f.querySelectorAll('input[type=radio]')];
+            return r.length === f.dataset.max - f.dataset.min + 1 && r.every((i, k) => i.name === f.dataset.name
+              && i.value === String(Number(f.dataset.min) + k) && i.nextElementSibling.textContent === i.value); }); })()",
+    );
+    assert_eq!(drawn, true, "a scale's buttons are not its range");
 
     // Type into a cell, pick 7 and 4 on two days' scales, and say how likely it is.
     page.focus(&field(&t.text));
