@@ -5,7 +5,9 @@
 //! memory is per size: full build, pages per second, ms per packet, Typst's share, a no-op
 //! rebuild, a rebuild after editing one plan, the HTML/Markdown side alone, and — when `typst`
 //! is on PATH — the same emitted packets through `typst compile`, one process each.
-//! Prints a table and writes `target/bench/scale.json`. `TAREA_BENCH_SIZES=100,1000` picks sizes.
+//! Then one patient of 2,500 and of 10,000 sessions (time and memory must grow linearly).
+//! Prints a table and writes `target/bench/scale.json`. `TAREA_BENCH_SIZES=100,1000` picks sizes;
+//! `TAREA_BENCH_SESSIONS=0` leaves out the long plan.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,26 +22,45 @@ fn main() {
         println!("{}", one_size(n));
         return;
     }
+    if let Some(at) = args.iter().position(|a| a == "--sessions") {
+        let n: usize = args[at + 1].parse().expect("a number of sessions");
+        println!("{}", one_plan(n));
+        return;
+    }
     let sizes: Vec<usize> = std::env::var("TAREA_BENCH_SIZES")
         .unwrap_or_else(|_| "100,1000,5000".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let me = std::env::current_exe().expect("the bench binary");
     let mut rows = Vec::new();
     for n in sizes {
         eprintln!("measuring {n} packets…");
-        let output = Command::new(&me).args(["--one", &n.to_string()]).output().expect("a child run");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let line = String::from_utf8(output.stdout).unwrap();
-        rows.push(serde_json::from_str::<Value>(line.trim().lines().last().unwrap()).unwrap());
+        rows.push(child("--one", n));
     }
     print_table(&rows);
+    let mut long = Vec::new();
+    if std::env::var("TAREA_BENCH_SESSIONS").as_deref() != Ok("0") {
+        for n in [2_500, 10_000] {
+            eprintln!("measuring one plan of {n} sessions…");
+            long.push(child("--sessions", n));
+        }
+        print_long(&long);
+    }
     let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into())).join("bench");
     std::fs::create_dir_all(&target).unwrap();
-    let report = json!({ "machine": machine(), "threads": threads(), "sizes": rows });
+    let report = json!({ "machine": machine(), "threads": threads(), "sizes": rows, "one_plan": long });
     std::fs::write(target.join("scale.json"), serde_json::to_string_pretty(&report).unwrap()).unwrap();
     eprintln!("wrote {}", target.join("scale.json").display());
+}
+
+/// Runs this bench binary again as `<mode> <n>` (a process of its own, so that peak memory is the
+/// measurement's alone) and returns the JSON row it prints.
+fn child(mode: &str, n: usize) -> Value {
+    let me = std::env::current_exe().expect("the bench binary");
+    let output = Command::new(&me).args([mode, &n.to_string()]).output().expect("a child run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let line = String::from_utf8(output.stdout).unwrap();
+    serde_json::from_str::<Value>(line.trim().lines().last().unwrap()).unwrap()
 }
 
 fn threads() -> usize {
@@ -122,6 +143,40 @@ fn one_size(n: usize) -> Value {
         "peak_rss_mb": round(peak_rss_mb()),
         "typst_cli": typst_cli,
     })
+}
+
+/// One patient seen `n` times (a session a day, one thought record each): the HTML and Markdown
+/// of every packet and therapist copy, whose course history grows with every session.
+fn one_plan(n: usize) -> Value {
+    let site = tempfile::tempdir().unwrap();
+    let root = site.path();
+    generate(root, 0);
+    let mut plan = String::from("name = \"Paciente Larga\"\nlanguage = \"es\"\n");
+    let first = chrono::NaiveDate::from_ymd_opt(2000, 1, 3).unwrap();
+    for i in 0..n {
+        let date = first + chrono::Days::new(i as u64);
+        let next = date + chrono::Days::new(1);
+        plan.push_str(&format!(
+            "\n[[sessions]]\ndate = {date}\nnext = {next}\n\n[[sessions.tasks]]\nhomework = \"thought-record\"\nlevel = 1\n"
+        ));
+    }
+    std::fs::write(root.join("library/plans/larga.toml"), plan).unwrap();
+    let options = tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out") };
+    let request = tarea::BuildRequest { no_pdf: true, ..Default::default() };
+    let built = tarea::build_with(&options, &request, None).expect("the long plan builds");
+    json!({
+        "sessions": n,
+        "html_only_s": round(built.elapsed.as_secs_f64()),
+        "files": built.files,
+        "peak_rss_mb": round(peak_rss_mb()),
+    })
+}
+
+fn print_long(rows: &[Value]) {
+    println!("\n| one plan of | HTML+MD only | files | peak RSS |\n|---:|---:|---:|---:|");
+    for r in rows {
+        println!("| {} sessions | {} s | {} | {} MB |", r["sessions"], r["html_only_s"], r["files"], r["peak_rss_mb"]);
+    }
 }
 
 fn round(x: f64) -> f64 {

@@ -22,6 +22,7 @@ use crate::model::{AnswerFile, Plan};
 use crate::resolve::{Booklet, Packet, PatientSummary};
 use crate::templates::Templates;
 use crate::token::Secret;
+use crate::write::Listing;
 
 /// The cache file's name in `out/`.
 pub const FILE: &str = crate::output::CACHE_FILE;
@@ -104,14 +105,14 @@ impl Cache {
 
     /// The plan entry of `id` if it was made from `key` and everything it stands for is on disk:
     /// its private pages, and every packet's files as the packet entries list them.
-    pub fn plan_hit(&self, out: &Path, id: &str, key: &str) -> Option<&PlanEntry> {
+    pub fn plan_hit(&self, on_disk: &Listing, id: &str, key: &str) -> Option<&PlanEntry> {
         let entry = self.plans.get(id).filter(|e| e.key == key)?;
         let packets_there = entry
             .summary
             .packets
             .iter()
-            .all(|l| self.packets.get(&l.token).is_some_and(|p| p.files.iter().all(|f| out.join(f).is_file())));
-        (packets_there && entry.files.iter().all(|f| out.join(f).is_file())).then_some(entry)
+            .all(|l| self.packets.get(&l.token).is_some_and(|p| p.files.iter().all(|f| on_disk.has(f))));
+        (packets_there && entry.files.iter().all(|f| on_disk.has(f))).then_some(entry)
     }
 
     /// The entries of `self` that `previous` has with the same key: the packets whose files on disk
@@ -125,14 +126,15 @@ impl Cache {
     }
 
     /// The files of `token`'s packet if they are on disk and were made from `key`.
-    pub fn hit(&self, out: &Path, token: &str, key: &str) -> Option<&[PathBuf]> {
+    pub fn hit(&self, on_disk: &Listing, token: &str, key: &str) -> Option<&[PathBuf]> {
         let entry = self.packets.get(token)?;
-        (entry.key == key && entry.files.iter().all(|f| out.join(f).is_file())).then_some(entry.files.as_slice())
+        (entry.key == key && entry.files.iter().all(|f| on_disk.has(f))).then_some(entry.files.as_slice())
     }
 
     /// Writes the cache into `out` (only when it changed, so a no-op build touches nothing).
     pub fn save(&self, out: &Path) -> Result<()> {
-        let text = serde_json::to_vec_pretty(self)?;
+        // Compact: at 5,000 patients the cache is megabytes, read and written at every build.
+        let text = serde_json::to_vec(self)?;
         if std::fs::read(out.join(FILE)).is_ok_and(|old| old == text) {
             return Ok(());
         }

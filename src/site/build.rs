@@ -73,7 +73,7 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
     let rendered = pipeline.render(&job, &target, progress);
     let mut fatal = Diagnostics::default();
     if settings.guard_sealed {
-        guard_sealed(out, &rendered.links, &rendered.chosen, &mut fatal);
+        guard_sealed(out, (&rendered.links, &rendered.chosen), &rendered.laid_out, &mut fatal);
     }
     fatal.extend(rendered.problems);
     if fatal.error_count() > 0 {
@@ -95,6 +95,7 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
         kept: &rendered.kept,
         whole: settings.select.is_everything(),
         keep_under: &keep_under,
+        listing: Some(&target.on_disk),
     };
     // The cache vouches only for packets this build leaves alone until every file is in place.
     rendered.cache.settled(&target.previous).save(out)?;
@@ -113,7 +114,12 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
         plans: rendered.plans,
         pages: rendered.pages,
         files: written.written,
-        written: rendered.files.iter().map(|f| f.path.clone()).chain(rendered.spooled.iter().cloned()).collect(),
+        written: rendered
+            .files
+            .iter()
+            .map(|f| f.path.clone())
+            .chain(rendered.spooled.iter().map(|s| s.path.clone()))
+            .collect(),
         foreign: written.foreign,
         removed: written.removed,
         warnings,
@@ -176,11 +182,18 @@ fn write_warnings(out: &Path, written: &write::Written) -> Vec<Diagnostic> {
 
 /// Refuses to publish in the clear a packet that `out/` holds sealed (its sealing was forgotten:
 /// `encrypt` removed from clinic.toml or the plan, or a password removed), unless `--unseal`.
-fn guard_sealed(out: &Path, links: &[PacketLink], chosen: &[bool], diags: &mut Diagnostics) {
+/// Only the packets this build `laid_out` can change on disk: a kept one was made from the same
+/// inputs, its password among them, so only their covers are read.
+fn guard_sealed(
+    out: &Path,
+    (links, chosen): (&[PacketLink], &[bool]),
+    laid_out: &std::collections::HashSet<String>,
+    diags: &mut Diagnostics,
+) {
     let unsealing: Vec<String> = links
         .iter()
         .zip(chosen)
-        .filter(|(link, keep)| **keep && link.password.is_none())
+        .filter(|(link, keep)| **keep && link.password.is_none() && laid_out.contains(&link.token))
         .filter(|(link, _)| {
             std::fs::read(out.join(output::packet_file(&link.token, output::COVER)))
                 .is_ok_and(|p| seal::is_sealed_page(&p))

@@ -50,6 +50,8 @@ pub struct Target {
     pub previous: Cache,
     /// The output folder the cache describes.
     pub out: PathBuf,
+    /// What that folder holds: a cached packet counts only while its files are there.
+    pub on_disk: write::Listing,
     /// Where the files of packets and private pages go.
     pub sink: Sink,
     /// Whether to make PDFs.
@@ -59,13 +61,24 @@ pub struct Target {
 impl Target {
     /// Everything rendered into memory, nothing reused.
     pub fn memory(settings: &BuildSettings) -> Target {
-        Target { previous: Cache::default(), out: settings.out.clone(), sink: Sink::Memory, pdf: settings.pdf }
+        Target {
+            previous: Cache::default(),
+            out: settings.out.clone(),
+            on_disk: write::Listing::default(),
+            sink: Sink::Memory,
+            pdf: settings.pdf,
+        }
     }
 
     /// What a check lays out: not the packets whose files the last build left in `out/` from the
     /// same inputs (they laid out then, and nothing they are made from changed); nothing kept.
     pub fn check(settings: &BuildSettings) -> Target {
-        Target { previous: Cache::load(&settings.out), sink: Sink::Nowhere, ..Target::memory(settings) }
+        Target {
+            previous: Cache::load(&settings.out),
+            on_disk: write::Listing::of(&settings.out),
+            sink: Sink::Nowhere,
+            ..Target::memory(settings)
+        }
     }
 
     /// The build's `out/`: unchanged packets kept, the others spooled next to it.
@@ -73,6 +86,7 @@ impl Target {
         Target {
             previous: Cache::load(&settings.out),
             out: settings.out.clone(),
+            on_disk: write::Listing::of(&settings.out),
             sink: Sink::Spool(settings.out.join(write::SPOOL)),
             pdf: settings.pdf,
         }
@@ -95,12 +109,14 @@ pub struct Rendered {
     pub files: Vec<OutputFile>,
     /// Files of packets whose inputs did not change: already on disk, not rendered again.
     pub kept: Vec<PathBuf>,
-    /// Files written to the spool folder as they were rendered (paths under `out/`).
-    pub spooled: Vec<PathBuf>,
+    /// Files written to the spool folder as they were rendered.
+    pub spooled: Vec<write::Spooled>,
     /// PDF pages laid out.
     pub pages: usize,
     /// Packets rendered (the others were kept).
     pub packets: usize,
+    /// The tokens of the packets rendered (their files are new or changed).
+    pub laid_out: HashSet<String>,
     /// Plans resolved (the others had not changed since the last build).
     pub plans: usize,
     /// Every published packet's link, plan by plan: the private index's rows.
@@ -169,6 +185,7 @@ impl Pipeline {
                 spooled: Vec::new(),
                 pages: 0,
                 packets: 0,
+                laid_out: HashSet::new(),
                 plans: 0,
                 links: Vec::new(),
                 chosen: Vec::new(),
@@ -184,7 +201,7 @@ impl Pipeline {
             let mut changed = Vec::new();
             for &plan in batch {
                 let key = cache::plan_key(&site_key, plan, self.site.answers.get(&plan.id));
-                match target.previous.plan_hit(&target.out, &plan.id, &key) {
+                match target.previous.plan_hit(&target.on_disk, &plan.id, &key) {
                     Some(entry) => self.reuse(plan, entry, (job, target), &mut gathered, progress),
                     None => changed.push((plan, key)),
                 }
@@ -253,7 +270,7 @@ impl Pipeline {
                 let password = link.password.as_deref();
                 let inputs = PacketInputs { fingerprint, packet, booklet, password, pdf: target.pdf };
                 let key = cache::packet_key(&inputs);
-                match target.previous.hit(&target.out, token, &key) {
+                match target.previous.hit(&target.on_disk, token, &key) {
                     Some(on_disk) => {
                         gathered.rendered.kept.extend(on_disk.iter().cloned());
                         let entry = Entry { key, files: on_disk.to_vec(), patient: link.patient_id.clone() };
@@ -276,16 +293,18 @@ impl Pipeline {
         let pdf = pdf.filter(|_| !work.is_empty()).map(|cell| cell.get_or_init(|| PdfRenderer::new(&self.templates)));
         let context = PacketContext { pages: &self.pages, pdf, secret: job.secret };
         for batch in work.chunks(EVICT_EVERY) {
-            let results = in_parallel(batch, |w| render::packet(&w.job, &context));
+            // Each worker also puts its packet's files where they go (and hashes them).
+            let results = in_parallel(batch, |w| {
+                render::packet(&w.job, &context).map(|done| (done.pages, done.warnings, put(done.files, target)))
+            });
             for (w, result) in batch.iter().zip(results) {
                 match result {
-                    Ok(done) => {
-                        gathered.rendered.pages += done.pages;
-                        gathered.problems.extend(done.warnings);
-                        let paths: Vec<PathBuf> = done.files.iter().map(|f| f.path.clone()).collect();
-                        let entry = Entry { key: w.key.clone(), files: paths, patient: w.patient.clone() };
+                    Ok((pages, warnings, put)) => {
+                        gathered.rendered.pages += pages;
+                        gathered.problems.extend(warnings);
+                        let entry = Entry { key: w.key.clone(), files: put.paths.clone(), patient: w.patient.clone() };
                         gathered.rendered.cache.packets.insert(w.job.packet.token.clone(), entry);
-                        self.sink(done.files, target, gathered);
+                        gathered.take(put);
                     }
                     Err(errors) => {
                         failed.insert(w.patient.clone());
@@ -294,13 +313,17 @@ impl Pipeline {
                 }
             }
             gathered.rendered.packets += batch.len();
+            gathered.rendered.laid_out.extend(batch.iter().map(|w| w.job.packet.token.clone()));
             typst::comemo::evict(1);
             if let Some(progress) = progress {
                 progress.advance(batch.len());
             }
         }
         // Each plan's private pages, on every core too.
-        let private = in_parallel(fresh, |f| self.private_pages(f, &job.settings.select));
+        let private = in_parallel(fresh, |f| {
+            let (files, problems) = self.private_pages(f, &job.settings.select);
+            (put(files, target), problems)
+        });
         for (fresh, (files, problems)) in fresh.iter().zip(private) {
             gathered.problems.extend(problems);
             self.gather_plan(fresh, files, (job, target), failed.contains(&fresh.plan.id), gathered);
@@ -324,15 +347,15 @@ impl Pipeline {
     fn gather_plan(
         &self,
         Fresh { plan, key, part }: &Fresh<'_>,
-        files: Vec<OutputFile>,
+        files: Put,
         (job, target): (&RenderJob<'_>, &Target),
         failed: bool,
         gathered: &mut Gathered,
     ) {
         let select = &job.settings.select;
         let chosen: Vec<bool> = part.links.iter().map(|l| select.keeps(&l.patient_id, &l.date)).collect();
-        let private: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
-        self.sink(files, target, gathered);
+        let private = files.paths.clone();
+        gathered.take(files);
         let stale = super::stale_answers(&self.site, part);
         gathered.problems.extend(stale.iter().map(|(date, message)| super::stale_warning(&plan.id, date, message)));
         let Some(mut summary) = part.patients.first().cloned() else { return };
@@ -350,18 +373,6 @@ impl Pipeline {
         gathered.rendered.links.extend(part.links.iter().cloned());
         gathered.patients.push(summary);
         gathered.rendered.plans += 1;
-    }
-
-    /// Puts rendered files where the target wants them.
-    fn sink(&self, files: Vec<OutputFile>, target: &Target, gathered: &mut Gathered) {
-        match &target.sink {
-            Sink::Spool(spool) => match write::spool(spool, &files) {
-                Ok(()) => gathered.rendered.spooled.extend(files.into_iter().map(|f| f.path)),
-                Err(e) => gathered.problems.push(Diagnostic::error(Some(spool), format!("cannot write: {e:#}"))),
-            },
-            Sink::Memory => gathered.rendered.files.extend(files),
-            Sink::Nowhere => {}
-        }
     }
 
     /// The private index's view over `links` and `patients`.
@@ -413,6 +424,42 @@ impl Pipeline {
         let mut seen = HashSet::new();
         rendered.problems = problems.into_iter().filter(|d| seen.insert(d.to_string())).collect();
         rendered
+    }
+}
+
+/// Rendered files put where the target wants them, by a rendering thread.
+struct Put {
+    /// Their paths under `out/`.
+    paths: Vec<PathBuf>,
+    /// Those written to the spool folder.
+    spooled: Vec<write::Spooled>,
+    /// Those kept in memory.
+    memory: Vec<OutputFile>,
+    /// Why they could not be written.
+    problem: Option<Diagnostic>,
+}
+
+/// Puts rendered files where the target wants them: spooled (and hashed), kept, or dropped.
+fn put(files: Vec<OutputFile>, target: &Target) -> Put {
+    let paths = files.iter().map(|f| f.path.clone()).collect();
+    let mut put = Put { paths, spooled: Vec::new(), memory: Vec::new(), problem: None };
+    match &target.sink {
+        Sink::Spool(spool) => match write::spool(spool, &files) {
+            Ok(spooled) => put.spooled = spooled,
+            Err(e) => put.problem = Some(Diagnostic::error(Some(spool), format!("cannot write: {e:#}"))),
+        },
+        Sink::Memory => put.memory = files,
+        Sink::Nowhere => {}
+    }
+    put
+}
+
+impl Gathered {
+    /// Takes what a rendering thread put somewhere.
+    fn take(&mut self, put: Put) {
+        self.rendered.spooled.extend(put.spooled);
+        self.rendered.files.extend(put.memory);
+        self.problems.extend(put.problem);
     }
 }
 

@@ -25,8 +25,10 @@ const HEADER: &str = "# tarea manifest 2: <sha256> <path> per line; edited by ha
 /// that recorded no hash, so never deleted).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Manifest {
-    /// By path under `out/`.
-    pub files: BTreeMap<PathBuf, BTreeSet<String>>,
+    /// By path under `out/`, `/`-separated. Strings, not `PathBuf`s: a build looks up every file
+    /// of the output several times, and a path compares component by component, ten times
+    /// slower than its bytes (a quarter of a no-op build at 5,000 packets).
+    pub files: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// A manifest as read, with the lines that were refused.
@@ -39,14 +41,19 @@ pub struct Read {
 }
 
 impl Manifest {
-    /// Records `path` with the hash of `bytes`.
-    pub fn insert(&mut self, path: PathBuf, hash: String) {
-        self.files.entry(path).or_default().insert(hash);
+    /// Records `path` with the hash of its bytes.
+    pub fn insert(&mut self, path: &Path, hash: String) {
+        self.files.entry(key(path)).or_default().insert(hash);
     }
 
     /// Whether `path` is listed.
     pub fn owns(&self, path: &Path) -> bool {
-        self.files.contains_key(path)
+        self.files.contains_key(&key(path))
+    }
+
+    /// The hashes listed for `path`.
+    pub fn get(&self, path: &Path) -> Option<&BTreeSet<String>> {
+        self.files.get(&key(path))
     }
 
     /// Every path and hash of both (the intent of a build that moves from `self` to `next`).
@@ -63,7 +70,7 @@ impl Manifest {
         let mut text = format!("{HEADER}\n");
         for (path, hashes) in &self.files {
             for hash in hashes {
-                text.push_str(&format!("{hash} {}\n", path.to_string_lossy()));
+                let _ = writeln!(text, "{hash} {path}");
             }
         }
         text
@@ -80,7 +87,7 @@ impl Manifest {
             };
             match owned_path(path) {
                 Some(path) => {
-                    let hashes = read.manifest.files.entry(path).or_default();
+                    let hashes = read.manifest.files.entry(key(&path)).or_default();
                     hashes.extend(hash.map(str::to_string));
                 }
                 None => read.refused.push(line.to_string()),
@@ -93,6 +100,12 @@ impl Manifest {
     pub fn save(&self, out: &Path) -> Result<()> {
         super::durable_write(out, FILE, self.to_text().as_bytes())
     }
+}
+
+/// The manifest's key of `path`: its text, `/`-separated on every platform.
+pub fn key(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '/' { text.into_owned() } else { text.replace(std::path::MAIN_SEPARATOR, "/") }
 }
 
 /// `path` as a path tarea may own: relative, plain names only, under `public/` or `private/`.
@@ -142,20 +155,20 @@ mod tests {
              private/old.html\n{good} private/a\\..\\b\n"
         );
         let read = Manifest::parse(&text);
-        let paths: Vec<_> = read.manifest.files.keys().map(|p| p.to_string_lossy().to_string()).collect();
+        let paths: Vec<_> = read.manifest.files.keys().cloned().collect();
         assert_eq!(paths, ["private/old.html", "public/x/index.html"]);
-        assert!(read.manifest.files[Path::new("private/old.html")].is_empty(), "an old line has no hash");
+        assert!(read.manifest.files["private/old.html"].is_empty(), "an old line has no hash");
         assert_eq!(read.refused.len(), 6);
     }
 
     #[test]
     fn round_trips_with_two_hashes_per_path() {
         let mut m = Manifest::default();
-        m.insert("public/a.html".into(), hash(b"old"));
+        m.insert(Path::new("public/a.html"), hash(b"old"));
         let mut n = Manifest::default();
-        n.insert("public/a.html".into(), hash(b"new"));
+        n.insert(Path::new("public/a.html"), hash(b"new"));
         let both = m.union(&n);
-        assert_eq!(both.files[Path::new("public/a.html")].len(), 2);
+        assert_eq!(both.files["public/a.html"].len(), 2);
         assert_eq!(Manifest::parse(&both.to_text()).manifest, both);
     }
 }

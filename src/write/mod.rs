@@ -16,8 +16,11 @@
 //! writes are tarea's. An `out/` that holds other files at its top is refused rather than used.
 //! Files under `out/private` are readable by their owner only.
 
+mod listing;
 pub mod lock;
 pub mod manifest;
+
+pub use listing::Listing;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -200,20 +203,9 @@ fn previous_manifest(out: &Path) -> Result<Option<manifest::Read>> {
 }
 
 /// Every file under `out/<owned>` that the manifest does not list.
-fn foreign_files(out: &Path, manifest: &Manifest) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for dir in OWNED {
-        for entry in WalkDir::new(out.join(dir)).follow_links(false).into_iter().filter_map(|e| e.ok()) {
-            if entry.file_type().is_dir() {
-                continue;
-            }
-            if let Ok(relative) = entry.path().strip_prefix(out)
-                && !manifest.owns(relative)
-            {
-                found.push(relative.to_path_buf());
-            }
-        }
-    }
+fn foreign_files(listing: &Listing, manifest: &Manifest) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> =
+        listing.files().filter(|path| !manifest.files.contains_key(*path)).map(PathBuf::from).collect();
     found.sort();
     found
 }
@@ -239,13 +231,42 @@ fn stage<'a>(staging: &Path, files: impl IntoIterator<Item = &'a OutputFile>) ->
 }
 
 /// Refuses an `out` that holds files but is not tarea's — before anything is written into it.
+/// An `out` with a manifest is tarea's (the write stage reads the manifest itself).
 pub fn check_out(out: &Path) -> Result<()> {
+    if out.join(manifest::FILE).is_file() {
+        return Ok(());
+    }
     previous_manifest(out).map(|_| ())
 }
 
-/// Writes freshly rendered files into the spool folder (`out/.tarea-spool/<path>`).
-pub fn spool(spool: &Path, files: &[OutputFile]) -> Result<()> {
-    stage(spool, files)
+/// A file written into the spool folder, with what the write stage needs to know of it without
+/// reading it back.
+#[derive(Debug, Clone)]
+pub struct Spooled {
+    /// Its path under `out/`.
+    pub path: PathBuf,
+    /// The hash of its bytes (for the manifest).
+    pub hash: String,
+    /// Its length in bytes.
+    pub len: u64,
+}
+
+/// Writes freshly rendered files into the spool folder (`out/.tarea-spool/<path>`), hashing each
+/// as it goes: this runs on the rendering threads, so the write stage reads nothing back.
+pub fn spool(spool: &Path, files: &[OutputFile]) -> Result<Vec<Spooled>> {
+    stage(spool, files)?;
+    Ok(files
+        .iter()
+        .map(|f| Spooled { path: f.path.clone(), hash: hash(&f.bytes), len: f.bytes.len() as u64 })
+        .collect())
+}
+
+/// Whether the file at `live` already holds the bytes whose length is `len` and hash `hash`.
+/// Only a file of the same length is read: most changed files differ in length, and a new one
+/// is not there at all.
+fn same_on_disk(live: &Path, len: u64, hash_of_new: &str) -> bool {
+    std::fs::metadata(live).is_ok_and(|m| m.is_file() && m.len() == len)
+        && std::fs::read(live).is_ok_and(|old| hash(&old) == hash_of_new)
 }
 
 /// Removes the spool folder (after a failed build, before a new one, or once its files are in place).
@@ -258,7 +279,7 @@ pub struct Output<'a> {
     /// Files rendered by this build, in memory.
     pub files: &'a [OutputFile],
     /// Files rendered by this build into `out/.tarea-spool/`.
-    pub spooled: &'a [PathBuf],
+    pub spooled: &'a [Spooled],
     /// Files already on disk that this build keeps as they are (unchanged packets).
     pub kept: &'a [PathBuf],
     /// Whether this is the whole output (files of earlier builds not in it are removed), or a
@@ -267,6 +288,8 @@ pub struct Output<'a> {
     /// In a whole output, folders whose files of earlier builds stay as they are (the packets and
     /// pages of a patient the build skipped: their plan has errors).
     pub keep_under: &'a [PathBuf],
+    /// What `out/` held when the build started ([`Listing::of`]), if the build listed it.
+    pub listing: Option<&'a Listing>,
 }
 
 /// One file to move into place: from the staging or spool folder.
@@ -290,31 +313,30 @@ fn plan<'a>(out: &Path, output: &Output<'a>, old: &Manifest) -> Result<Planned<'
     let mut moves = Vec::new();
     let mut changed = Vec::new();
     for file in output.files {
-        new.insert(file.path.clone(), hash(&file.bytes));
-        if std::fs::read(out.join(&file.path)).map_or(true, |old| old != file.bytes) {
+        let hashed = hash(&file.bytes);
+        if !same_on_disk(&out.join(&file.path), file.bytes.len() as u64, &hashed) {
             changed.push(file);
             moves.push(Move { from: staging.join(&file.path), to: file.path.clone() });
         }
+        new.insert(&file.path, hashed);
     }
-    for path in output.spooled {
-        let bytes =
-            std::fs::read(spool.join(path)).with_context(|| format!("reading {}", spool.join(path).display()))?;
-        new.insert(path.clone(), hash(&bytes));
-        if std::fs::read(out.join(path)).ok().as_deref() != Some(bytes.as_slice()) {
+    for Spooled { path, hash, len } in output.spooled {
+        new.insert(path, hash.clone());
+        if !same_on_disk(&out.join(path), *len, hash) {
             moves.push(Move { from: spool.join(path), to: path.clone() });
         }
     }
     for path in output.kept {
-        match old.files.get(path).filter(|h| h.len() == 1) {
-            Some(hashes) => new.files.insert(path.clone(), hashes.clone()),
+        match old.get(path).filter(|h| h.len() == 1) {
+            Some(hashes) => new.files.insert(manifest::key(path), hashes.clone()),
             None => {
                 let bytes = std::fs::read(out.join(path)).with_context(|| format!("reading {}", path.display()))?;
-                new.files.insert(path.clone(), [hash(&bytes)].into())
+                new.files.insert(manifest::key(path), [hash(&bytes)].into())
             }
         };
     }
     for (path, hashes) in &old.files {
-        if !output.whole || output.keep_under.iter().any(|dir| path.starts_with(dir)) {
+        if !output.whole || output.keep_under.iter().any(|dir| Path::new(path).starts_with(dir)) {
             new.files.entry(path.clone()).or_insert_with(|| hashes.clone());
         }
     }
@@ -336,7 +358,15 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
     let Planned { new, moves, changed } = plan(out, output, &old)?;
 
     // Files someone else put in `out/`: kept. Without a manifest, what this build writes is its own.
-    let mut foreign = foreign_files(out, &old);
+    let listed;
+    let listing = match output.listing {
+        Some(listing) => listing,
+        None => {
+            listed = Listing::of(out);
+            &listed
+        }
+    };
+    let mut foreign = foreign_files(listing, &old);
     if had_manifest && let Some(clash) = foreign.iter().find(|f| new.owns(f)) {
         bail!(
             "{} was not written by tarea, and this build would replace it; move it away first",
@@ -350,8 +380,8 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
             out.join(&link.to).display()
         );
     }
-    let stale: Vec<(&PathBuf, &std::collections::BTreeSet<String>)> =
-        old.files.iter().filter(|(path, _)| !new.owns(path)).collect();
+    let stale: Vec<(&Path, &std::collections::BTreeSet<String>)> =
+        old.files.iter().filter(|(path, _)| !new.files.contains_key(*path)).map(|(p, h)| (Path::new(p), h)).collect();
 
     // The intent: every path of the old and the new output is tarea's until the moves are done.
     let manifest_on_disk = out.join(manifest::FILE).is_file();
@@ -382,7 +412,7 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
             remove_empty_parents(out, &live);
             removed += 1;
         } else if std::fs::symlink_metadata(&live).is_ok() {
-            spared.push(path.clone());
+            spared.push(path.to_path_buf());
         }
     }
     for dir in OWNED {
@@ -416,7 +446,7 @@ mod tests {
     }
 
     fn whole<'a>(files: &'a [OutputFile]) -> Output<'a> {
-        Output { files, spooled: &[], kept: &[], whole: true, keep_under: &[] }
+        Output { files, spooled: &[], kept: &[], whole: true, keep_under: &[], listing: None }
     }
 
     #[test]
@@ -451,10 +481,17 @@ mod tests {
         assert_eq!(std::fs::metadata(out.join(manifest::FILE)).unwrap().modified().unwrap(), manifest);
         // Kept files stay listed; a part-build keeps the rest.
         let kept = [PathBuf::from("public/a.html")];
-        write_output(out, &Output { files: &files[1..], spooled: &[], kept: &kept, whole: true, keep_under: &[] })
-            .unwrap();
+        write_output(
+            out,
+            &Output { files: &files[1..], spooled: &[], kept: &kept, whole: true, keep_under: &[], listing: None },
+        )
+        .unwrap();
         assert!(out.join("public/a.html").is_file());
-        write_output(out, &Output { files: &[], spooled: &[], kept: &[], whole: false, keep_under: &[] }).unwrap();
+        write_output(
+            out,
+            &Output { files: &[], spooled: &[], kept: &[], whole: false, keep_under: &[], listing: None },
+        )
+        .unwrap();
         assert!(out.join("public/a.html").is_file() && out.join("private/b.html").is_file());
     }
 
