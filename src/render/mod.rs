@@ -211,12 +211,13 @@ pub fn packet(work: &PacketJob<'_>, cx: &PacketContext<'_>) -> Result<PacketFile
     let file = |name: &str| output::packet_file(&packet.token, name);
     let mut done = PacketFiles { files: Vec::new(), pages: 0, warnings: Vec::new() };
     let one = |d: Diagnostic| vec![d];
-    done.files.push(OutputFile::new(file(output::COVER), cx.pages.cover(packet).map_err(one)?));
+    let pages = cx.pages.packet_pages(packet);
+    done.files.push(OutputFile::new(file(output::COVER), cx.pages.cover(&pages).map_err(one)?));
     for task in &packet.tasks {
-        let page = cx.pages.task(packet, task).map_err(one)?;
+        let page = cx.pages.task(&pages, task).map_err(one)?;
         done.files.push(OutputFile::new(output::task_page(&packet.token, &task.id), page));
     }
-    done.files.push(OutputFile::new(file(output::MARKDOWN), cx.pages.markdown(packet).map_err(one)?));
+    done.files.push(OutputFile::new(file(output::MARKDOWN), cx.pages.markdown(&pages).map_err(one)?));
     done.files.push(OutputFile::new(file(output::CALENDAR), ics::packet_calendar(packet)));
     if let Some(booklet) = work.booklet {
         done.files.push(OutputFile::new(file(output::BOOKLET_PAGE), cx.pages.booklet(booklet).map_err(one)?));

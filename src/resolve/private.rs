@@ -26,7 +26,8 @@ use crate::model::{Plan, Session};
 pub struct TherapistCopy {
     /// The private pages' language (the clinic's default).
     pub lang: String,
-    /// Interface words in that language.
+    /// Interface words in that language (the page gets them as `t`, converted once per build).
+    #[serde(skip)]
     pub t: crate::i18n::Words,
     /// The clinic's name.
     pub clinic: String,
