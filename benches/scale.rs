@@ -7,7 +7,7 @@
 //! is on PATH — the same emitted packets through `typst compile`, one process each.
 //! Then one patient of 2,500 and of 10,000 sessions (time and memory must grow linearly).
 //! Prints a table and writes `target/bench/scale.json`. `TAREA_BENCH_SIZES=100,1000` picks sizes;
-//! `TAREA_BENCH_SESSIONS=0` leaves out the long plan.
+//! `TAREA_BENCH_SESSIONS=0` leaves out the long plan; `TAREA_BENCH_DIR` is where sites are made.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +20,10 @@ fn main() {
     if let Some(at) = args.iter().position(|a| a == "--one") {
         let n: usize = args[at + 1].parse().expect("a size");
         println!("{}", one_size(n));
+        return;
+    }
+    if args.iter().any(|a| a == "--memo") {
+        println!("{}", memo());
         return;
     }
     if let Some(at) = args.iter().position(|a| a == "--sessions") {
@@ -38,6 +42,9 @@ fn main() {
         rows.push(child("--one", n));
     }
     print_table(&rows);
+    eprintln!("measuring what a packet reuses of the one before…");
+    let reuse = child("--memo", 0);
+    print_memo(&reuse);
     let mut long = Vec::new();
     if std::env::var("TAREA_BENCH_SESSIONS").as_deref() != Ok("0") {
         for n in [2_500, 10_000] {
@@ -48,7 +55,7 @@ fn main() {
     }
     let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into())).join("bench");
     std::fs::create_dir_all(&target).unwrap();
-    let report = json!({ "machine": machine(), "threads": threads(), "sizes": rows, "one_plan": long });
+    let report = json!({ "machine": machine(), "threads": threads(), "sizes": rows, "reuse": reuse, "one_plan": long });
     std::fs::write(target.join("scale.json"), serde_json::to_string_pretty(&report).unwrap()).unwrap();
     eprintln!("wrote {}", target.join("scale.json").display());
 }
@@ -61,6 +68,15 @@ fn child(mode: &str, n: usize) -> Value {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let line = String::from_utf8(output.stdout).unwrap();
     serde_json::from_str::<Value>(line.trim().lines().last().unwrap()).unwrap()
+}
+
+/// A folder for one measurement's site: under `TAREA_BENCH_DIR` if set (e.g. a tmpfs, to take
+/// the disk out of the figures), else the system's temporary folder.
+fn scratch() -> tempfile::TempDir {
+    match std::env::var_os("TAREA_BENCH_DIR") {
+        Some(dir) => tempfile::tempdir_in(dir).unwrap(),
+        None => tempfile::tempdir().unwrap(),
+    }
 }
 
 fn threads() -> usize {
@@ -91,7 +107,7 @@ fn peak_rss_mb() -> f64 {
 
 /// Builds a site of `n` patients and measures it; returns one JSON row.
 fn one_size(n: usize) -> Value {
-    let site = tempfile::tempdir().unwrap();
+    let site = scratch();
     let root = site.path();
     generate(root, n);
     let options = tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out") };
@@ -145,13 +161,79 @@ fn one_size(n: usize) -> Value {
     })
 }
 
+/// How much of Typst's work one packet reuses from the packet laid out before it in the same
+/// process — the part of a build that separate `typst compile` processes cannot share. Two
+/// packets of the same homework at the same levels, for two patients (other name, date and book):
+/// the second laid out cold (Typst's caches emptied), again at once (everything cached), and
+/// after the first.
+fn memo() -> Value {
+    let site = scratch();
+    let root = site.path();
+    generate(root, 7);
+    // The packets' links come from the site's secret, which the first build makes.
+    let options = tarea::BuildOptions { root: root.to_path_buf(), out: root.join("out") };
+    tarea::build_with(&options, &tarea::BuildRequest { no_pdf: true, ..Default::default() }, None).unwrap();
+    let packets = tarea::packets(root).unwrap();
+    let find = |id: &str| &packets.iter().find(|(_, link)| link.patient_id == id).unwrap().0;
+    let (first, second) = (find("p00000"), find("p00006"));
+    let mut diags = tarea::Diagnostics::default();
+    let renderer = tarea::render::pdf::PdfRenderer::new(&tarea::templates::Templates::load(root, &mut diags));
+    let time = |packet: &tarea::resolve::Packet| {
+        let started = Instant::now();
+        renderer.packet(packet).expect("the packet lays out");
+        started.elapsed().as_secs_f64() * 1000.0
+    };
+    let median = |f: &dyn Fn() -> f64| {
+        let mut runs: Vec<f64> = (0..5).map(|_| f()).collect();
+        runs.sort_by(f64::total_cmp);
+        runs[2]
+    };
+    time(first); // fonts and the library, once per process
+    let cold = median(&|| {
+        typst::comemo::evict(0);
+        time(second)
+    });
+    let again = median(&|| time(second));
+    let after_other = median(&|| {
+        typst::comemo::evict(0);
+        time(first);
+        time(second)
+    });
+    // The same packet with only the patient's name changed: what one printed field costs.
+    let mut renamed = first.clone();
+    renamed.patient = "Otra Persona".into();
+    let name_only = median(&|| {
+        typst::comemo::evict(0);
+        time(first);
+        time(&renamed)
+    });
+    json!({
+        "cold_ms": round(cold),
+        "name_only_ms": round(name_only),
+        "same_again_ms": round(again),
+        "after_another_patient_ms": round(after_other),
+        "reused_share": round(1.0 - after_other / cold),
+    })
+}
+
+fn print_memo(r: &Value) {
+    println!(
+        "\nA packet laid out cold: {} ms; the same again: {} ms; after another patient's packet of the same homework: {} ms ({:.0} % reused); after the same packet with another name only: {} ms.",
+        r["cold_ms"],
+        r["same_again_ms"],
+        r["after_another_patient_ms"],
+        r["reused_share"].as_f64().unwrap_or(0.0) * 100.0,
+        r["name_only_ms"]
+    );
+}
+
 /// One patient seen `n` times (a session a day, one thought record each): the HTML and Markdown
 /// of every packet and therapist copy, whose course history grows with every session.
 fn one_plan(n: usize) -> Value {
-    let site = tempfile::tempdir().unwrap();
+    let site = scratch();
     let root = site.path();
     generate(root, 0);
-    let mut plan = String::from("name = \"Paciente Larga\"\nlanguage = \"es\"\n");
+    let mut plan = String::from("name = \"Paciente Larga\"\nlanguage = \"es\"\ntherapist = \"Terapeuta\"\n");
     let first = chrono::NaiveDate::from_ymd_opt(2000, 1, 3).unwrap();
     for i in 0..n {
         let date = first + chrono::Days::new(i as u64);
