@@ -48,9 +48,7 @@ pub enum Sink {
 pub struct Target {
     /// The previous build's cache (empty: render everything).
     pub previous: Cache,
-    /// The output folder the cache describes.
-    pub out: PathBuf,
-    /// What that folder holds: a cached packet counts only while its files are there.
+    /// What the output folder holds: a cached packet counts only while its files are there.
     pub on_disk: write::Listing,
     /// Where the files of packets and private pages go.
     pub sink: Sink,
@@ -61,13 +59,7 @@ pub struct Target {
 impl Target {
     /// Everything rendered into memory, nothing reused.
     pub fn memory(settings: &BuildSettings) -> Target {
-        Target {
-            previous: Cache::default(),
-            out: settings.out.clone(),
-            on_disk: write::Listing::default(),
-            sink: Sink::Memory,
-            pdf: settings.pdf,
-        }
+        Target { previous: Cache::default(), on_disk: write::Listing::default(), sink: Sink::Memory, pdf: settings.pdf }
     }
 
     /// What a check lays out: not the packets whose files the last build left in `out/` from the
@@ -85,7 +77,6 @@ impl Target {
     pub fn out(settings: &BuildSettings) -> Target {
         Target {
             previous: Cache::load(&settings.out),
-            out: settings.out.clone(),
             on_disk: write::Listing::of(&settings.out),
             sink: Sink::Spool(settings.out.join(write::SPOOL)),
             pdf: settings.pdf,

@@ -19,7 +19,8 @@ pub struct Listing {
 }
 
 impl Listing {
-    /// Lists `out`: every file (not folder, not symbolic link to one) under its owned folders.
+    /// Lists `out`: everything but folders under its owned folders (symbolic links included, as
+    /// not regular files: nothing is followed).
     pub fn of(out: &Path) -> Listing {
         let mut files = HashMap::new();
         for dir in OWNED {

@@ -132,6 +132,21 @@ fn an_edit_resolves_only_its_plan_and_leaves_what_a_fresh_build_makes() {
 }
 
 #[test]
+fn a_private_page_deleted_by_hand_comes_back_without_laying_out_a_packet() {
+    let site = fixture("small");
+    let root = site.path();
+    build(root).unwrap();
+    let page = root.join("out/private/elisa/index.html");
+    let bytes = std::fs::read(&page).unwrap();
+    std::fs::remove_file(&page).unwrap();
+    // The plan's cache entry names the page, and out/ no longer holds it: the plan is resolved
+    // again, its packets (unchanged, all on disk) are kept.
+    let report = build(root).unwrap();
+    assert_eq!((report.plans, report.rendered), (1, 0));
+    assert_eq!(std::fs::read(&page).unwrap(), bytes);
+}
+
+#[test]
 fn editing_a_layout_changes_every_pdf_and_nothing_else() {
     let (site, before) = built_and_backdated();
     let root = site.path();
