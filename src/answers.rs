@@ -59,7 +59,7 @@ pub fn check_value(field: &Field, value: &str) -> Result<(), String> {
         _ => Err(format!("should be a whole number from {min} to {max}, not \"{}\"", short(value))),
     };
     match field.kind {
-        FieldType::Scale | FieldType::Percent => number(field.min, field.max),
+        FieldType::Scale | FieldType::Percent | FieldType::Number => number(field.min, field.max),
         FieldType::Check if value == "true" || value == "false" => Ok(()),
         FieldType::Check => Err(format!("should be true or false, not \"{}\"", short(value))),
         FieldType::Date if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() => Ok(()),

@@ -97,11 +97,19 @@ pub enum Kind {
     Review,
     /// A task the patient designs.
     SelfDesigned,
+    /// A worksheet of headed sections worked through once: problem solving, a behavioural
+    /// experiment.
+    Worksheet,
+    /// A sleep diary: one column per night, the questions down the side.
+    SleepDiary,
+    /// A standardised questionnaire (PHQ-9, GAD-7): items answered by choosing one of `choices`,
+    /// scored in the therapist copy.
+    Questionnaire,
 }
 
 impl Kind {
     /// Every kind, in the order the docs list them.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 12] = [
         Kind::SelfRegistration,
         Kind::Relaxation,
         Kind::Reading,
@@ -111,17 +119,20 @@ impl Kind {
         Kind::WarningSigns,
         Kind::Review,
         Kind::SelfDesigned,
+        Kind::Worksheet,
+        Kind::SleepDiary,
+        Kind::Questionnaire,
     ];
 
     /// Whether the sheet is a table of rows (others are plan-like sections, always portrait).
     pub fn is_table(self) -> bool {
-        !matches!(self, Kind::WarningSigns | Kind::Review | Kind::SelfDesigned)
+        !matches!(self, Kind::WarningSigns | Kind::Review | Kind::SelfDesigned | Kind::Worksheet)
     }
 
     /// Whether it is a technique to keep practising: the end-of-therapy booklet keeps a blank copy
     /// of its sheet (a guide to one book or film, the plan and the review are not reused blank).
     pub fn is_technique(self) -> bool {
-        !matches!(self, Kind::Reading | Kind::Film | Kind::WarningSigns | Kind::Review)
+        !matches!(self, Kind::Reading | Kind::Film | Kind::WarningSigns | Kind::Review | Kind::Questionnaire)
     }
 
     /// The `kind` value as written in the TOML.
@@ -136,6 +147,9 @@ impl Kind {
             Kind::WarningSigns => "warning-signs",
             Kind::Review => "review",
             Kind::SelfDesigned => "self-designed",
+            Kind::Worksheet => "worksheet",
+            Kind::SleepDiary => "sleep-diary",
+            Kind::Questionnaire => "questionnaire",
         }
     }
 }
@@ -193,6 +207,26 @@ pub struct Homework {
     /// The graded levels, easiest first.
     #[serde(default = "no_levels")]
     pub levels: Spanned<Vec<Level>>,
+    /// A questionnaire's answers to choose from, one per value from its items' `min` to `max`.
+    #[serde(default = "no_choices")]
+    pub choices: Spanned<Vec<Localized>>,
+    /// A questionnaire's published severity bands of the total score, lowest first.
+    #[serde(default)]
+    pub bands: Vec<Band>,
+    /// Markdown: where the text comes from (citation, permission), printed under the sheet.
+    pub source: Option<Localized>,
+    /// A questionnaire's question, printed over its items ("Over the last 2 weeks…").
+    pub stem: Option<Localized>,
+}
+
+/// `[[bands]]`: one severity band of a questionnaire's total score.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    /// The highest total in the band (the band starts above the previous one's `max`).
+    pub max: Spanned<i64>,
+    /// Its published name ("mild").
+    pub label: Localized,
 }
 
 /// The kind of value a param takes.
@@ -255,9 +289,20 @@ pub enum FieldType {
     Date,
     /// A time of day.
     Time,
+    /// A whole number between `min` and `max` (default 0–999): minutes, a count.
+    Number,
 }
 
 impl FieldType {
+    /// The highest value when a field gives no `max`.
+    pub fn default_max(self) -> i64 {
+        match self {
+            FieldType::Percent => 100,
+            FieldType::Number => 999,
+            _ => 10,
+        }
+    }
+
     /// The `type` value as written in the TOML.
     pub fn name(self) -> &'static str {
         match self {
@@ -267,6 +312,7 @@ impl FieldType {
             FieldType::Check => "check",
             FieldType::Date => "date",
             FieldType::Time => "time",
+            FieldType::Number => "number",
         }
     }
 }
@@ -282,9 +328,9 @@ pub struct Field {
     pub label: Localized,
     /// A short question under the header.
     pub hint: Option<Localized>,
-    /// Lowest value of a scale (default 0).
+    /// Lowest value of a scale or number (default 0).
     pub min: Option<Spanned<i64>>,
-    /// Highest value of a scale (default 10).
+    /// Highest value of a scale (default 10) or number (default 999).
     pub max: Option<Spanned<i64>>,
     /// This field's cell in the worked example row.
     pub example: Option<Localized>,
@@ -292,6 +338,10 @@ pub struct Field {
     pub example_messy: Option<Localized>,
     /// The worked example for young people (`audience = "young"`); `example` when absent.
     pub example_young: Option<Localized>,
+    /// A questionnaire item any answer above `min` of which the therapist must follow up (PHQ-9's
+    /// item 9): the therapist copy flags it.
+    #[serde(default)]
+    pub alert: bool,
     /// The example designed with errors, for young people.
     pub example_messy_young: Option<Localized>,
 }
@@ -473,6 +523,11 @@ pub struct Task {
 }
 
 fn no_levels() -> Spanned<Vec<Level>> {
+    Spanned::new(0..0, Vec::new())
+}
+
+/// No `choices`: every kind but a questionnaire.
+fn no_choices() -> Spanned<Vec<Localized>> {
     Spanned::new(0..0, Vec::new())
 }
 

@@ -31,6 +31,14 @@ const CATALOGUE: &[(&str, &str)] = shipped![
     "homework/warning-signs.toml",
     "homework/homework-review.toml",
     "homework/my-own-task.toml",
+    "homework/activity-schedule.toml",
+    "homework/fear-ladder.toml",
+    "homework/exposure-log.toml",
+    "homework/behavioural-experiment.toml",
+    "homework/sleep-diary.toml",
+    "homework/problem-solving.toml",
+    "homework/phq-9.toml",
+    "homework/gad-7.toml",
     "plans/elisa.toml",
 ];
 

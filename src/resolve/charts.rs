@@ -32,10 +32,12 @@ use serde::Serialize;
 
 use super::{SheetLayout, TaskView};
 use crate::i18n::Strings;
-use crate::model::{FieldType, Frequency};
+use crate::model::{FieldType, Frequency, Kind};
 
+mod activity;
 mod draft;
 mod geometry;
+mod sleep;
 use draft::{Draft, Plan, Slot, by_label, lines, pairs, plans, rated_columns, read};
 use geometry::{lane_offset, marker, round, runs, svg_path, ticks};
 
@@ -256,8 +258,41 @@ pub(crate) type Answered<'a> = (&'a TaskView, &'a BTreeMap<String, String>);
 /// rating by label and per range of the other rated columns, each with at least one answer; none
 /// when nothing rated was answered or the sheet is not a table.
 pub(crate) fn task_charts(parts: &[Answered<'_>], words: &Words<'_>, span: Span) -> Vec<Chart> {
-    let parts: Vec<Answered<'_>> =
-        parts.iter().copied().filter(|(task, _)| task.layout == SheetLayout::Table).collect();
+    let mut charts = charts_of(parts, words, span);
+    // An activity schedule also compares mood in the activities high in mastery or pleasure with
+    // the others: drawn apart, so its days are not counted twice.
+    let split: Vec<(TaskView, BTreeMap<String, String>)> =
+        parts.iter().filter_map(|(task, answers)| activity::derived(task, answers, words)).collect();
+    if !split.is_empty() {
+        let parts: Vec<Answered<'_>> = split.iter().map(|(task, answers)| (task, answers)).collect();
+        let offset = charts.len();
+        charts.extend(charts_of(&parts, words, span).into_iter().enumerate().map(|(n, mut chart)| {
+            chart.id = format!("chart-{}-{}", parts[0].0.id, offset + n);
+            chart.subtitle = Some(words.get("activity-mood-subtitle"));
+            chart
+        }));
+    }
+    charts
+}
+
+/// The charts of one homework's sheets, as they are (see [`task_charts`]).
+fn charts_of(parts: &[Answered<'_>], words: &Words<'_>, span: Span) -> Vec<Chart> {
+    // A questionnaire is scored, not charted item by item (see `measures`); a sleep diary is
+    // charted by what its times add up to.
+    let derived: Vec<(TaskView, BTreeMap<String, String>)> = parts
+        .iter()
+        .filter(|(task, _)| task.kind == Kind::SleepDiary)
+        .map(|(task, answers)| sleep::derived(task, answers, words))
+        .collect();
+    let parts: Vec<Answered<'_>> = if derived.is_empty() {
+        parts
+            .iter()
+            .copied()
+            .filter(|(task, _)| task.layout == SheetLayout::Table && task.kind != Kind::Questionnaire)
+            .collect()
+    } else {
+        derived.iter().map(|(task, answers)| (task, answers)).collect()
+    };
     let Some((last, _)) = parts.last() else { return Vec::new() };
     let columns = rated_columns(&parts);
     let sheets = read(&parts, &columns);
@@ -497,7 +532,7 @@ mod tests {
 
     fn column(id: &str, kind: &str, max: i64) -> ColumnView {
         let kind = named(kind);
-        ColumnView { id: id.into(), label: id.to_uppercase(), hint: None, kind, min: 0, max, prefill: Vec::new() }
+        ColumnView::computed(id, id.to_uppercase(), kind, max)
     }
 
     fn task(frequency: &str, columns: Vec<ColumnView>, blocks: Vec<RowBlock>) -> TaskView {
@@ -529,6 +564,9 @@ mod tests {
             level_label: None,
             likely: true,
             blank: false,
+            choices: Vec::new(),
+            source: None,
+            stem: None,
         }
     }
 

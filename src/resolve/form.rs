@@ -41,7 +41,10 @@ pub fn fields_of(task: &TaskView) -> Vec<Field> {
     if task.kind == Kind::SelfDesigned {
         out.extend(task.days.iter().map(|d| field(day_key(&task.id, &d.iso), FieldType::Check, 0, 1)));
     }
-    out.push(field(format!("{}/reflection", task.id), FieldType::Text, 0, 0));
+    // A questionnaire is answered, not reflected on: its page has no "How did it go?".
+    if task.kind != Kind::Questionnaire {
+        out.push(field(format!("{}/reflection", task.id), FieldType::Text, 0, 0));
+    }
     out
 }
 

@@ -13,12 +13,14 @@ use serde::{Deserialize, Serialize};
 mod booklet;
 mod charts;
 pub mod form;
+mod measures;
 mod private;
 mod task;
 mod written;
 
 pub use booklet::Booklet;
 pub use charts::{Chart, Series};
+pub use measures::{Measure, ScoreRow};
 pub use private::{OnlineAnswers, PatientSummary, PreviousAnswers, TherapistCopy};
 pub use task::{ColumnView, HistoryItem, ParamView, RowBlock, SheetLayout, TaskView};
 pub use written::{WrittenRow, WrittenSheet};

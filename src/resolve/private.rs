@@ -58,6 +58,8 @@ pub struct TherapistCopy {
     /// What they filled in for the previous session's packet (reviewed at the start of this
     /// one): a count and a link to that copy, where it is shown.
     pub previous_answers: Option<PreviousAnswers>,
+    /// The questionnaires of the latest sessions, scored.
+    pub measures: Vec<super::measures::Measure>,
 }
 
 /// The previous packet's imported answers, as the review block points to them.
@@ -269,6 +271,7 @@ pub(crate) fn therapist_copy(cx: &CopyContext<'_>, packet: &Packet) -> Therapist
         private: private_notes(&cx.plan.value.private, cx.strings, cx.lang),
         answers: online_answers(cx, packet),
         previous_answers: None,
+        measures: super::measures::measures(cx),
     }
 }
 

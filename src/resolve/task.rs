@@ -73,6 +73,12 @@ pub struct TaskView {
     pub likely: bool,
     /// An undated blank copy for the end-of-therapy booklet: no dates, no note, nothing agreed.
     pub blank: bool,
+    /// A questionnaire's answers to choose from, lowest value first (empty for other kinds).
+    pub choices: Vec<String>,
+    /// Where the text comes from (a questionnaire's citation and permission), under the sheet.
+    pub source: Option<Rich>,
+    /// A questionnaire's question over its items.
+    pub stem: Option<String>,
 }
 
 /// How a sheet is laid out.
@@ -103,6 +109,16 @@ pub struct ColumnView {
     pub max: i64,
     /// Values agreed in session, printed in this column's cells, one per row.
     pub prefill: Vec<String>,
+    /// A questionnaire item whose every answer above `min` the therapist follows up.
+    pub alert: bool,
+}
+
+impl ColumnView {
+    /// A rated column of numbers from 0 to `max` that no sheet prints: what the therapist's
+    /// charts compute from the answers (hours of sleep, a questionnaire's total).
+    pub(crate) fn computed(id: &str, label: String, kind: FieldType, max: i64) -> Self {
+        ColumnView { id: id.into(), label, hint: None, kind, min: 0, max, prefill: Vec::new(), alert: false }
+    }
 }
 
 /// A group of rows to fill in, dated for daily tasks.
@@ -201,8 +217,9 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
                 hint: field.hint.as_ref().map(plain).filter(|h| !h.is_empty()),
                 kind,
                 min: field.min.as_ref().map_or(0, |m| *m.get_ref()),
-                max: field.max.as_ref().map_or(if kind == FieldType::Percent { 100 } else { 10 }, |m| *m.get_ref()),
+                max: field.max.as_ref().map_or(kind.default_max(), |m| *m.get_ref()),
                 prefill,
+                alert: field.alert,
             })
         })
         .collect();
@@ -212,7 +229,9 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
     let frequency = level.frequency.as_ref().map_or(homework.frequency, |f| *f.get_ref());
     let blocks = match frequency {
         Frequency::Daily => {
-            cx.days.iter().map(|d| RowBlock { date: Some(DateView::new(*d, lang)), rows: rows.unwrap_or(1) }).collect()
+            // A sleep diary has one night a column: one row a day, whatever `rows` says.
+            let rows = if homework.kind == Kind::SleepDiary { 1 } else { rows.unwrap_or(1) };
+            cx.days.iter().map(|d| RowBlock { date: Some(DateView::new(*d, lang)), rows }).collect()
         }
         Frequency::Once => vec![RowBlock { date: None, rows: rows.unwrap_or(3).max(prefilled) }],
         Frequency::PerSituation => vec![RowBlock { date: None, rows: rows.unwrap_or(5).max(prefilled) }],
@@ -247,7 +266,10 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
         level: *task.level.get_ref(),
         levels: homework.levels.get_ref().len(),
         layout: if homework.kind.is_table() { SheetLayout::Table } else { SheetLayout::Sections },
-        landscape: homework.kind.is_table() && needs_landscape(&columns),
+        // A sleep diary's nights and a questionnaire's choices are its columns, not its fields.
+        landscape: homework.kind.is_table()
+            && !matches!(homework.kind, Kind::SleepDiary | Kind::Questionnaire)
+            && needs_landscape(&columns),
         repeat: cx
             .previous
             .iter()
@@ -257,12 +279,16 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
         example,
         params: param_views,
         days: cx.days.iter().map(|d| DateView::new(*d, lang)).collect(),
-        history: if homework.kind == crate::model::Kind::Review { cx.history.to_vec() } else { Vec::new() },
+        history: if homework.kind == Kind::Review { cx.history.to_vec() } else { Vec::new() },
         deep: level.deep,
         questions: level.questions.as_ref().map(rich),
         level_label: level_label(*task.level.get_ref(), homework.levels.get_ref().len(), cx),
-        likely: homework.kind != crate::model::Kind::SelfDesigned,
+        // A self-designed task asks it among its own questions; a questionnaire is no task to rate.
+        likely: !matches!(homework.kind, Kind::SelfDesigned | Kind::Questionnaire),
         blank: false,
+        choices: homework.choices.get_ref().iter().map(plain).collect(),
+        source: homework.source.as_ref().map(rich),
+        stem: homework.stem.as_ref().map(plain),
     }
 }
 

@@ -5,6 +5,7 @@
 //! run shows everything. Later stages may assume what is checked here.
 
 mod course;
+mod questionnaire;
 mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -224,32 +225,35 @@ fn check_homework(
         if let Some(hint) = &field.hint {
             texts.check(hint, &format!("fields.{id}.hint"), diags);
         }
-        let is_scale = *field.kind.get_ref() == FieldType::Scale;
+        let kind = *field.kind.get_ref();
+        let is_scale = matches!(kind, FieldType::Scale | FieldType::Number);
         for bound in [&field.min, &field.max].into_iter().flatten() {
             if !is_scale {
                 diags.push(
                     src.error_at(
                         bound.span(),
-                        format!("`min`/`max` only apply to scales; `{id}` is {}", field.kind.get_ref().name()),
+                        format!("`min`/`max` only apply to scales and numbers; `{id}` is {}", kind.name()),
                     )
                     .help("remove it, or set type = \"scale\""),
                 );
             }
         }
         if is_scale {
-            // Either bound may be left to its default (0 and 10): compare what the sheet will use.
+            // Either bound may be left to its default (0 and 10, or 999 for a number): compare what
+            // the sheet will use.
             let min = field.min.as_ref().map_or(0, |m| *m.get_ref());
-            let max = field.max.as_ref().map_or(10, |m| *m.get_ref());
+            let max = field.max.as_ref().map_or(kind.default_max(), |m| *m.get_ref());
             if min >= max {
                 let at = field.max.as_ref().or(field.min.as_ref()).map_or_else(|| field.kind.span(), |b| b.span());
                 diags.push(
-                    src.error_at(at, format!("the scale runs from {min} to {max}"))
+                    src.error_at(at, format!("the {} runs from {min} to {max}", kind.name()))
                         .help("`max` must be above `min` (the defaults are 0 and 10)"),
                 );
             }
         }
     }
     check_params(hw, &texts, diags);
+    questionnaire::check(hw, &texts, diags);
     if value.levels.get_ref().is_empty() {
         let at = value.levels.span();
         let d =

@@ -102,8 +102,13 @@ fn check_matrix(paper: &str) {
             for t in templates.iter().filter(|t| t.levels.len() >= level) {
                 let page = html(&dir.join(format!("{}.html", t.id)));
                 let expected: Vec<String> = t.levels[level - 1].iter().map(|f| label(t, f, lang)).collect();
-                let shown = if matches!(t.kind.as_str(), "warning-signs" | "review" | "self-designed") {
+                let shown = if matches!(t.kind.as_str(), "warning-signs" | "review" | "self-designed" | "worksheet") {
                     page.select(&sel(".section h3")).map(|h| normalise(h.text().next().unwrap_or_default())).collect()
+                } else if matches!(t.kind.as_str(), "sleep-diary" | "questionnaire") {
+                    // Its fields are rows: a night, or a choice, a column.
+                    page.select(&sel("table.sheet tbody th[scope=row]"))
+                        .map(|h| normalise(h.text().next().unwrap_or_default()))
+                        .collect()
                 } else {
                     column_labels(&page)[1..].to_vec()
                 };
@@ -172,4 +177,16 @@ fn the_catalogue_has_every_kind_and_the_plans_use_each() {
         tarea::model::Kind::ALL.iter().map(|k| k.name()).collect(),
         "every kind is used by an example plan"
     );
+    // And every template: each is shown at work in a plan a new user can read.
+    let mut given = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(repo().join("library/plans")).unwrap() {
+        let plan: toml::Table = toml::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        for session in plan["sessions"].as_array().unwrap() {
+            for task in session.get("tasks").and_then(|t| t.as_array()).into_iter().flatten() {
+                given.insert(task["homework"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    let unused: Vec<&str> = templates.iter().map(|t| t.id.as_str()).filter(|id| !given.contains(*id)).collect();
+    assert!(unused.is_empty(), "templates no example plan gives: {unused:?}");
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::common::{build, html, pdf_pages, repo, sel, site_from};
 use scraper::ElementRef;
 use tarea::answers::{self, AnswerFile};
-use tarea::model::FieldType;
+use tarea::model::{FieldType, Kind};
 use tarea::resolve::form;
 
 /// The shipped example library, built into a temp dir, and its packets.
@@ -22,6 +22,15 @@ fn example() -> (tempfile::TempDir, Vec<(tarea::resolve::Packet, tarea::resolve:
 /// A field's accessible name as a browser computes it for these pages: `aria-label`, a
 /// `<label for>`, a wrapping `<label>`, or a radio group's `<legend>`.
 fn accessible_name(doc: &scraper::Html, el: &ElementRef<'_>) -> String {
+    // The elements it names, in order (a questionnaire's answer: its item, then the choice).
+    if let Some(ids) = el.value().attr("aria-labelledby") {
+        let named: Vec<String> = ids
+            .split_whitespace()
+            .filter_map(|id| doc.select(&sel(&format!("[id='{id}']"))).next())
+            .map(|e| e.text().collect::<String>().trim().to_string())
+            .collect();
+        return named.join(" ");
+    }
     if let Some(label) = el.value().attr("aria-label") {
         return label.to_string();
     }
@@ -86,6 +95,12 @@ fn every_blank_is_a_labelled_field_named_as_the_answers_module_says() {
             for field in wanted {
                 let inputs = &found[&field.key];
                 let expected_inputs: Vec<String> = match field.kind {
+                    // A questionnaire's item: one radio button per choice, no script needed.
+                    FieldType::Scale if task.kind == Kind::Questionnaire => vec!["radio".into(); task.choices.len()],
+                    // A wide scale, or one in a sleep diary's night column: a number box.
+                    FieldType::Scale if task.kind == Kind::SleepDiary || field.max - field.min > 10 => {
+                        vec!["number".into()]
+                    }
                     FieldType::Scale => vec!["scale".into()],
                     FieldType::Percent => vec!["number".into()],
                     FieldType::Check => vec!["checkbox".into()],
@@ -100,8 +115,10 @@ fn every_blank_is_a_labelled_field_named_as_the_answers_module_says() {
                 let field = expected.iter().find(|f| f.key == key).unwrap();
                 assert_eq!((bound("data-min"), bound("data-max")), (Some(field.min), Some(field.max)), "{key}");
             }
-            // Printed, each field shows what was typed in its place.
-            for name in found.keys() {
+            // Printed, each field shows what was typed in its place: a mirror of the answer, or for
+            // a questionnaire's item its radio buttons themselves (tarea.css prints them, the
+            // chosen one filled in, as the circles of the paper form).
+            for name in found.keys().filter(|n| found[*n].iter().all(|k| k != "radio")) {
                 let mirrors = sel(".answer[data-for]");
                 let mirrors = doc.select(&mirrors).filter(|m| m.value().attr("data-for") == Some(name));
                 assert_eq!(mirrors.count(), 1, "{}: {name} has no printed answer", page.display());
@@ -131,6 +148,7 @@ fn answer_file(packet: &tarea::resolve::Packet) -> AnswerFile {
             FieldType::Check => "true".into(),
             FieldType::Date => "2026-12-01".into(),
             FieldType::Time => "20:30".into(),
+            FieldType::Number => (field.max / 2).to_string(),
             FieldType::Text => format!("written online for {}", field.key),
         };
         answers.insert(field.key, value);

@@ -22,6 +22,7 @@ mod hostile;
 mod ics;
 mod incremental;
 mod injection;
+mod measures;
 mod pages;
 mod qr;
 mod safety;

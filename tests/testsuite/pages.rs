@@ -167,6 +167,18 @@ fn page_budget(large: bool, four_weeks: bool) -> usize {
     }
 }
 
+/// The rows a day a daily template's first level asks for (1 for any other template).
+fn level_one_rows(id: &str) -> i64 {
+    let path = repo().join("library/homework").join(format!("{id}.toml"));
+    let value: toml::Value = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let level = &value["levels"][0];
+    let frequency = level.get("frequency").or(value.get("frequency")).and_then(|f| f.as_str());
+    if frequency != Some("daily") {
+        return 1;
+    }
+    level.get("rows").and_then(|r| r.as_integer()).unwrap_or(1)
+}
+
 /// The date of the all-levels plans' last session, the one followed by a four-week gap.
 fn four_week_session() -> String {
     let top = catalogue().iter().map(|h| h.1).max().unwrap();
@@ -200,10 +212,26 @@ fn keeps_the_page_rules(paper: &str) {
             found.retain(|f| !f.starts_with(&page));
         }
     }
-    // And no sheet beyond its page budget.
+    // And no sheet beyond its page budget, which grows with what the sheet must hold: the review
+    // asks its questions of every earlier homework (here, the whole catalogue: one page for two
+    // of them, and one more), and four weeks of a log with several rows a day take two more pages
+    // for each row a day beyond the first.
+    let earlier = catalogue().iter().filter(|h| h.0 != "homework-review").count();
     for (packet, audit) in &audits {
-        let budget = page_budget(packet.contains("-large"), packet.ends_with(&gap));
-        for sheet in audit.sheets.iter().filter(|s| s.pages() > budget) {
+        let four_weeks = packet.ends_with(&gap);
+        let base = page_budget(packet.contains("-large"), four_weeks);
+        for sheet in audit.sheets.iter() {
+            let id = sheet.name.split(' ').next().unwrap_or_default();
+            let budget = if id == "homework-review" {
+                base.max(1 + earlier.div_ceil(2))
+            } else if four_weeks {
+                base + 2 * (level_one_rows(id).saturating_sub(1) as usize)
+            } else {
+                base
+            };
+            if sheet.pages() <= budget {
+                continue;
+            }
             found.push(format!(
                 "{packet} p{} {}: takes {} pages, over its budget of {budget}",
                 sheet.first,
