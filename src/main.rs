@@ -10,8 +10,12 @@ use clap::{CommandFactory, Parser, Subcommand};
 use tarea::model::Paper;
 
 /// Printable, personalised therapy homework packets from a TOML library.
+/// `tarea --version`: the version and the commit it was built from (build.rs), so that a clinic
+/// can say which build made a packet.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TAREA_COMMIT"), ")");
+
 #[derive(Parser)]
-#[command(name = "tarea", version, about)]
+#[command(name = "tarea", version = VERSION, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -69,8 +69,10 @@ fn layout_id(name: &str) -> FileId {
 }
 
 impl PdfRenderer {
-    /// Loads the fonts (Typst's embedded ones and every font of the template set) and the
-    /// Typst layouts. Each file under `typst/` is served at `/<name>`.
+    /// Loads the fonts (every font of the template set: Andika, or a site's own) and the Typst
+    /// layouts. Each file under `typst/` is served at `/<name>`. Typst's own embedded fonts
+    /// (Libertinus, New Computer Modern, DejaVu Sans Mono: 9.6 MB) are left out: no layout uses
+    /// them, and the program a therapist downloads stays small.
     pub fn new(templates: &Templates) -> Self {
         let mut fonts = FontStore::new();
         for (_, file) in templates.under("fonts/").filter(|(n, _)| n.ends_with(".ttf") || n.ends_with(".otf")) {
@@ -79,7 +81,6 @@ impl PdfRenderer {
                 fonts.push((font, info));
             }
         }
-        fonts.extend(typst_kit::fonts::embedded());
         let mut sources = HashMap::new();
         let mut origins = HashMap::new();
         for (name, file) in templates.under("typst/") {

@@ -190,3 +190,33 @@ fn the_catalogue_has_every_kind_and_the_plans_use_each() {
     let unused: Vec<&str> = templates.iter().map(|t| t.id.as_str()).filter(|id| !given.contains(*id)).collect();
     assert!(unused.is_empty(), "templates no example plan gives: {unused:?}");
 }
+
+/// tarea embeds one font family (Andika) and no fallback: every character a layout, an interface
+/// string or a shipped template prints must be in it, or be one the layouts draw (● and ○).
+#[test]
+fn every_printed_character_is_in_the_embedded_font() {
+    use typst::foundations::Bytes;
+    let font =
+        typst::text::Font::iter(Bytes::new(std::fs::read(repo().join("templates/fonts/Andika-Regular.ttf")).unwrap()))
+            .next()
+            .unwrap();
+    let mut files: Vec<std::path::PathBuf> = vec![repo().join("templates/i18n.toml")];
+    for dir in ["templates/typst", "library/homework", "library/plans"] {
+        files.extend(
+            walkdir::WalkDir::new(repo().join(dir)).into_iter().map(|e| e.unwrap().into_path()).filter(|p| p.is_file()),
+        );
+    }
+    let mut missing = std::collections::BTreeMap::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Comments are never printed (TOML `#`, Typst `//`).
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#') && !l.trim_start().starts_with("//")) {
+            for c in line.chars().filter(|c| !c.is_control() && !"●○".contains(*c)) {
+                if !font.info().coverage.contains(c as u32) {
+                    missing.entry(c).or_insert_with(|| path.strip_prefix(repo()).unwrap().display().to_string());
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "characters Andika lacks: {missing:?}");
+}

@@ -548,3 +548,19 @@ fn import_after_an_encrypted_build_keeps_the_packets_sealed() {
     assert!(cover.contains("id=\"tarea-sealed\""), "the rebuild after import published the packet open");
     assert!(!cover.contains("Marc"), "the patient's name is readable in a sealed packet");
 }
+
+#[test]
+fn version_names_the_commit_it_was_built_from() {
+    let out = tarea(&repo(), &["--version"]);
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let commit = Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).current_dir(repo()).output().unwrap();
+    // From a git checkout (CI's fresh clone, a developer's tree) the commit is known; built from a
+    // source archive it says so.
+    let expected = if commit.status.success() && std::env::var("TAREA_COMMIT").is_err() {
+        String::from_utf8(commit.stdout).unwrap().trim().to_string()
+    } else {
+        std::env::var("TAREA_COMMIT").unwrap_or_else(|_| "unknown commit".into())
+    };
+    assert_eq!(printed.trim(), format!("tarea {} ({expected})", env!("CARGO_PKG_VERSION")));
+}
