@@ -40,6 +40,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("serve", 5),
     ("lib", 5),
     ("main", 6),
+    // The build script (records the commit for `--version`): compiled apart, it uses no module.
+    ("build", 6),
 ];
 
 #[cfg(test)]
