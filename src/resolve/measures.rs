@@ -76,13 +76,13 @@ pub(crate) fn measures(cx: &CopyContext<'_>) -> Vec<Measure> {
                 .collect();
             let sheet = Sheet { id, homework, items: &items, date: *date, current: index == cx.at };
             let row = score(cx, &sheet, file.map(|f| &f.answers));
-            let max = items.iter().map(|(_, f)| f.max.as_ref().map_or(0, |m| *m.get_ref())).sum();
             match out.iter_mut().find(|m| &m.id == id) {
                 Some(measure) => measure.rows.push(row),
                 None => out.push(Measure {
                     id: id.clone(),
                     title: localized(&homework.title, cx.lang),
-                    max,
+                    // An item left at the default range counts its default top, as validation does.
+                    max: items.iter().map(|(_, f)| bounds(f).1).sum(),
                     rows: vec![row],
                     chart: None,
                 }),
@@ -93,6 +93,12 @@ pub(crate) fn measures(cx: &CopyContext<'_>) -> Vec<Measure> {
         measure.chart = chart(cx, measure);
     }
     out
+}
+
+/// An item's lowest and highest answer, with the scale defaults (0 and 10) as validation has them.
+fn bounds(spec: &Field) -> (i64, i64) {
+    let min = spec.min.as_ref().map_or(0, |m| *m.get_ref());
+    (min, spec.max.as_ref().map_or(FieldType::Scale.default_max(), |m| *m.get_ref()))
 }
 
 /// One questionnaire given at one session.
@@ -108,10 +114,6 @@ struct Sheet<'a> {
 
 /// One session's score of a questionnaire, from its answers (`None`: none were imported).
 fn score(cx: &CopyContext<'_>, sheet: &Sheet<'_>, answers: Option<&BTreeMap<String, String>>) -> ScoreRow {
-    let bounds = |spec: &Field| {
-        let min = spec.min.as_ref().map_or(0, |m| *m.get_ref());
-        (min, spec.max.as_ref().map_or(FieldType::Scale.default_max(), |m| *m.get_ref()))
-    };
     let values: Vec<Option<i64>> = sheet
         .items
         .iter()
