@@ -8,6 +8,7 @@
 //! Then one patient of 2,500 and of 10,000 sessions (time and memory must grow linearly).
 //! Prints a table and writes `target/bench/scale.json`. `TAREA_BENCH_SIZES=100,1000` picks sizes;
 //! `TAREA_BENCH_SESSIONS=0` leaves out the long plan; `TAREA_BENCH_DIR` is where sites are made.
+//! `--generate N DIR` only writes a site of N patients into DIR (to profile a build by hand).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +21,12 @@ fn main() {
     if let Some(at) = args.iter().position(|a| a == "--one") {
         let n: usize = args[at + 1].parse().expect("a size");
         println!("{}", one_size(n));
+        return;
+    }
+    if let Some(at) = args.iter().position(|a| a == "--generate") {
+        // A site to profile by hand: `--generate 1000 /tmp/site`, then `tarea build` in it.
+        let n: usize = args[at + 1].parse().expect("a size");
+        generate(Path::new(&args[at + 2]), n);
         return;
     }
     if args.iter().any(|a| a == "--memo") {

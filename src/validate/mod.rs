@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::i18n::LANGUAGES;
 use crate::load::{Loaded, Site, SourceFile};
-use crate::model::{FieldType, Homework, Localized, ParamType, Plan, Task};
+use crate::model::{FieldType, Homework, Kind, Localized, ParamType, Plan, Task};
 use crate::params;
 use text::{
     LIST_LIMIT, NAME_LIMIT, NOTE_LIMIT, PARAM_LIMIT, Texts, check_date, check_length_and_controls, check_plain_text,
@@ -461,6 +461,15 @@ fn check_plan(
             {
                 diags.push(
                     src.error_at(rows.span(), format!("{} rows", rows.get_ref())).help("use between 1 and 40 rows"),
+                );
+            } else if let Some(rows) = &task.rows
+                && hw.value.kind == Kind::SleepDiary
+            {
+                // The diary is a column a night: more rows a day would be empty boxes.
+                diags.push(
+                    src.error_at(rows.span(), format!("`{id}` has one column a night: `rows` does not apply"))
+                        .help("remove `rows`; the diary always has one column for each night until the next session")
+                        .warning(),
                 );
             }
             let levels = hw.value.levels.get_ref().len() as i64;

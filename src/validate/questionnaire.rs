@@ -3,7 +3,7 @@
 //! the bands must cover every total, or the therapist copy would name a wrong band.
 
 use super::text::Texts;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::Diagnostics;
 use crate::load::Loaded;
 use crate::model::{FieldType, Homework, Kind};
 
@@ -13,13 +13,13 @@ pub(super) fn check(hw: &Loaded<Homework>, texts: &Texts<'_>, diags: &mut Diagno
     let choices = value.choices.get_ref();
     if value.kind != Kind::Questionnaire {
         let stray = [
-            (!choices.is_empty()).then_some("choices"),
-            (!value.bands.is_empty()).then_some("bands"),
-            value.stem.as_ref().map(|_| "stem"),
+            (!choices.is_empty()).then(|| ("choices", value.choices.span())),
+            value.bands.first().map(|band| ("bands", band.max.span())),
+            value.stem.as_ref().map(|stem| ("stem", stem.span())),
         ];
-        for key in stray.into_iter().flatten() {
+        for (key, at) in stray.into_iter().flatten() {
             diags.push(
-                Diagnostic::error(Some(&src.path), format!("`{key}` only applies to kind = \"questionnaire\""))
+                src.error_at(at, format!("`{key}` only applies to kind = \"questionnaire\""))
                     .help("remove it, or set kind = \"questionnaire\""),
             );
         }
@@ -34,7 +34,8 @@ pub(super) fn check(hw: &Loaded<Homework>, texts: &Texts<'_>, diags: &mut Diagno
     for (key, text) in [("stem", &value.stem), ("source", &value.source)] {
         match text {
             Some(text) => texts.check(text, key, diags),
-            None => diags.push(Diagnostic::error(Some(&src.path), format!("a questionnaire needs a `{key}`")).help(
+            // A missing key has no line of its own: the title's, at the top of the file, stands in.
+            None => diags.push(src.error_at(value.title.span(), format!("a questionnaire needs a `{key}`")).help(
                 if key == "stem" {
                     "write the question over the items as published, e.g. stem = { en = \"Over the last 2 weeks, how often…\", … }"
                 } else {
@@ -45,7 +46,7 @@ pub(super) fn check(hw: &Loaded<Homework>, texts: &Texts<'_>, diags: &mut Diagno
     }
     if choices.is_empty() {
         diags
-            .push(Diagnostic::error(Some(&src.path), "a questionnaire needs `choices`").help(
+            .push(src.error_at(value.title.span(), "a questionnaire needs `choices`").help(
                 "list the answers to choose from, lowest value first: choices = [{ en = \"Not at all\", … }, …]",
             ));
     }

@@ -276,3 +276,19 @@ fn the_therapist_copy_labels_private_notes_in_its_language_and_grades_no_status_
     assert_eq!(background("done"), background("partial"));
     assert_ne!(background("done"), background("not-done"));
 }
+
+#[test]
+fn a_sleep_diary_keeps_one_row_a_night_and_says_rows_does_not_apply() {
+    let mut text = plan("en", "", &[("sleep-diary", 1)]);
+    text.push_str("rows = 3\n");
+    let site = site_with_plan(&text);
+    let task = &packets_of(site.path())[0].tasks[0];
+    assert_eq!(task.blocks.len(), 7, "a column for each night of the week");
+    assert!(task.blocks.iter().all(|b| b.rows == 1 && b.date.is_some()), "{:?}", task.blocks);
+    let report = build(site.path()).unwrap();
+    let warned: Vec<String> = report.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        warned.iter().any(|w| w.contains("`rows` does not apply") && w.contains("library/plans/p.toml:13:8")),
+        "{warned:#?}"
+    );
+}

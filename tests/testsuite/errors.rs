@@ -215,3 +215,32 @@ fn control_characters_in_a_bad_file_reach_the_terminal_escaped() {
     assert!(stderr.contains("--> library/plans/marta.toml:"), "{stderr}");
     assert!(stderr.contains("unknown homework `\\u{1b}[2J\\r\\u{7}\\u{85}"), "{stderr}");
 }
+
+#[test]
+fn a_questionnaire_that_could_not_be_scored_is_refused_at_its_lines() {
+    let site = site_from(&repo());
+    // PHQ-9's item 9 given a fifth value: four choices no longer fit it, and the bands stop short
+    // of the new highest total (28).
+    let q9 = "min = 0\nmax = 3\nlabel = { es = \"Pensamientos";
+    edit(site.path(), "homework/phq-9.toml", q9, &q9.replace("max = 3", "max = 4"));
+    // GAD-7 without its published question.
+    edit(site.path(), "homework/gad-7.toml", "stem = {", "# stem = {");
+    // A worksheet with a questionnaire's key.
+    let stem = "kind = \"worksheet\"\nstem = { es = \"¿?\", en = \"?\", ca = \"?\" }";
+    edit(site.path(), "homework/problem-solving.toml", "kind = \"worksheet\"", stem);
+    let (ok, stderr) = run(site.path(), &["check"]);
+    assert!(!ok, "{stderr}");
+    assert_says(
+        &stderr,
+        &[
+            "item `q9` runs from 0 to 4, but there are 4 choices",
+            "--> library/homework/phq-9.toml:119:7",
+            "the last band ends at 27, but the highest total is 28",
+            "--> library/homework/phq-9.toml:142:7",
+            "a questionnaire needs a `stem`",
+            "--> library/homework/gad-7.toml:17:9",
+            "`stem` only applies to kind = \"questionnaire\"",
+            "--> library/homework/problem-solving.toml:20:8",
+        ],
+    );
+}
