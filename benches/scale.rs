@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// The allocator the `tarea` program uses, so the figures are the program's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|a| a == "--one") {

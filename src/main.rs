@@ -9,6 +9,12 @@ use chrono::NaiveDate;
 use clap::{CommandFactory, Parser, Subcommand};
 use tarea::model::Paper;
 
+/// jemalloc keeps a long build's memory flat where the system allocator's per-thread arenas grow
+/// (Cargo.toml says by how much).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Printable, personalised therapy homework packets from a TOML library.
 /// `tarea --version`: the version and the commit it was built from (build.rs), so that a clinic
 /// can say which build made a packet.
