@@ -346,6 +346,16 @@ pub struct Field {
     pub example_messy_young: Option<Localized>,
 }
 
+impl Field {
+    /// The lowest and highest answer the sheet offers: `min` and `max`, or 0 and the type's
+    /// default top (10 for a scale) where they are left out. Validation, the sheet and the
+    /// questionnaire's score all use this one rule.
+    pub fn range(&self) -> (i64, i64) {
+        let min = self.min.as_ref().map_or(0, |m| *m.get_ref());
+        (min, self.max.as_ref().map_or(self.kind.get_ref().default_max(), |m| *m.get_ref()))
+    }
+}
+
 /// `[[levels]]`: one step of the graded progression.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -577,6 +587,16 @@ mod tests {
     use super::plain_date;
     use chrono::NaiveDate;
     use toml::value::Datetime;
+
+    #[test]
+    fn a_range_left_out_is_the_types_default() {
+        let field =
+            |extra: &str| -> super::Field { toml::from_str(&format!("label = {{ en = \"x\" }}\n{extra}")).unwrap() };
+        assert_eq!(field("type = \"scale\"").range(), (0, 10));
+        assert_eq!(field("type = \"scale\"\nmax = 3").range(), (0, 3));
+        assert_eq!(field("type = \"percent\"").range(), (0, 100));
+        assert_eq!(field("type = \"number\"\nmin = 5").range(), (5, 999));
+    }
 
     #[test]
     fn dates_with_times_are_not_plain() {

@@ -81,8 +81,7 @@ pub(crate) fn measures(cx: &CopyContext<'_>) -> Vec<Measure> {
                 None => out.push(Measure {
                     id: id.clone(),
                     title: localized(&homework.title, cx.lang),
-                    // An item left at the default range counts its default top, as validation does.
-                    max: items.iter().map(|(_, f)| bounds(f).1).sum(),
+                    max: items.iter().map(|(_, f)| f.range().1).sum(),
                     rows: vec![row],
                     chart: None,
                 }),
@@ -93,12 +92,6 @@ pub(crate) fn measures(cx: &CopyContext<'_>) -> Vec<Measure> {
         measure.chart = chart(cx, measure);
     }
     out
-}
-
-/// An item's lowest and highest answer, with the scale defaults (0 and 10) as validation has them.
-fn bounds(spec: &Field) -> (i64, i64) {
-    let min = spec.min.as_ref().map_or(0, |m| *m.get_ref());
-    (min, spec.max.as_ref().map_or(FieldType::Scale.default_max(), |m| *m.get_ref()))
 }
 
 /// One questionnaire given at one session.
@@ -118,7 +111,7 @@ fn score(cx: &CopyContext<'_>, sheet: &Sheet<'_>, answers: Option<&BTreeMap<Stri
         .items
         .iter()
         .map(|(field, spec)| {
-            let (min, max) = bounds(spec);
+            let (min, max) = spec.range();
             let value = answers?.get(&cell_key(sheet.id, 0, field))?.trim().parse::<i64>().ok()?;
             (min..=max).contains(&value).then_some(value)
         })
@@ -134,7 +127,7 @@ fn score(cx: &CopyContext<'_>, sheet: &Sheet<'_>, answers: Option<&BTreeMap<Stri
         .iter()
         .zip(&values)
         .enumerate()
-        .filter(|(_, ((_, spec), value))| spec.alert && value.is_some_and(|v| v > bounds(spec).0))
+        .filter(|(_, ((_, spec), value))| spec.alert && value.is_some_and(|v| v > spec.range().0))
         .map(|(n, ((_, spec), _))| {
             cx.strings
                 .get("measure-alert", cx.lang)

@@ -216,8 +216,8 @@ pub(crate) fn resolve_task(task: &Task, homework: &Homework, cx: &TaskContext<'_
                 label: plain(&field.label),
                 hint: field.hint.as_ref().map(plain).filter(|h| !h.is_empty()),
                 kind,
-                min: field.min.as_ref().map_or(0, |m| *m.get_ref()),
-                max: field.max.as_ref().map_or(kind.default_max(), |m| *m.get_ref()),
+                min: field.range().0,
+                max: field.range().1,
                 prefill,
                 alert: field.alert,
             })

@@ -281,10 +281,11 @@ impl Pipeline {
         let context = PacketContext { pages: &self.pages, pdf, secret: job.secret };
         // A round of packets, one per core, then Typst's caches are emptied. One packet reuses
         // almost nothing of another's layout (a changed name or date invalidates most of it), and
-        // every entry kept is one more that each later lookup must check and reject: at 100
-        // packets on 2 cores, keeping the last 8 packets' entries took 27.7 s and 815 MB, keeping
-        // the previous packet's (1 core) 25.8 s against 19.8 s, emptying after each round 15.3 s
-        // and 173 MB. It also keeps memory flat at any caseload.
+        // every entry kept is one more that each later lookup must check and reject. At 100
+        // packets on 2 cores, back to back: 20.2 s and 818 MB keeping the last 8 packets' entries,
+        // 15.3 s and 200 MB emptying after each round; on 1 core, keeping only the previous
+        // packet's entries 25.8 s against 19.8 s. Typst holds one round's memory, whatever the
+        // caseload.
         for batch in work.chunks(cores()) {
             // Each worker also puts its packet's files where they go (and hashes them).
             let results = in_parallel(batch, |w| {

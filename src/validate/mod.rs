@@ -19,6 +19,7 @@ use text::{
     LIST_LIMIT, NAME_LIMIT, NOTE_LIMIT, PARAM_LIMIT, Texts, check_date, check_length_and_controls, check_plain_text,
     check_time,
 };
+use toml::Spanned;
 
 /// A value that passed validation. Only this module makes one ([`validate_site`]), so a stage that
 /// takes a `Validated<Site>` (resolve) knows every cross-file rule holds without checking again.
@@ -241,8 +242,7 @@ fn check_homework(
         if is_scale {
             // Either bound may be left to its default (0 and 10, or 999 for a number): compare what
             // the sheet will use.
-            let min = field.min.as_ref().map_or(0, |m| *m.get_ref());
-            let max = field.max.as_ref().map_or(kind.default_max(), |m| *m.get_ref());
+            let (min, max) = field.range();
             if min >= max {
                 let at = field.max.as_ref().or(field.min.as_ref()).map_or_else(|| field.kind.span(), |b| b.span());
                 diags.push(
@@ -285,10 +285,8 @@ fn check_homework(
                 );
             }
         }
-        if let Some(rows) = &level.rows
-            && !(1..=40).contains(rows.get_ref())
-        {
-            diags.push(src.error_at(rows.span(), format!("{} rows", rows.get_ref())).help("use between 1 and 40 rows"));
+        if let Some(rows) = &level.rows {
+            check_rows(src, rows, hw, diags);
         }
         if let Some(intro) = &level.intro {
             texts.check(intro, &format!("levels[{}].intro", n + 1), diags);
@@ -331,6 +329,21 @@ fn check_params(hw: &Loaded<Homework>, texts: &Texts<'_>, diags: &mut Diagnostic
                 );
             }
         }
+    }
+}
+
+/// A level's or a task's `rows`: 1 to 40; on a sleep diary, which has one column a night and no
+/// rows to add, a warning that it does nothing.
+fn check_rows(src: &SourceFile, rows: &Spanned<u32>, hw: &Loaded<Homework>, diags: &mut Diagnostics) {
+    if !(1..=40).contains(rows.get_ref()) {
+        diags.push(src.error_at(rows.span(), format!("{} rows", rows.get_ref())).help("use between 1 and 40 rows"));
+    } else if hw.value.kind == Kind::SleepDiary {
+        let id = hw.source.path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        diags.push(
+            src.error_at(rows.span(), format!("`{id}` has one column a night: `rows` does not apply"))
+                .help("remove `rows`; the diary always has one column for each night until the next session")
+                .warning(),
+        );
     }
 }
 
@@ -456,21 +469,8 @@ fn check_plan(
             if let Some(note) = &task.note {
                 check_length_and_controls(src, note.span(), note.get_ref(), ("note", NOTE_LIMIT), true, diags);
             }
-            if let Some(rows) = &task.rows
-                && !(1..=40).contains(rows.get_ref())
-            {
-                diags.push(
-                    src.error_at(rows.span(), format!("{} rows", rows.get_ref())).help("use between 1 and 40 rows"),
-                );
-            } else if let Some(rows) = &task.rows
-                && hw.value.kind == Kind::SleepDiary
-            {
-                // The diary is a column a night: more rows a day would be empty boxes.
-                diags.push(
-                    src.error_at(rows.span(), format!("`{id}` has one column a night: `rows` does not apply"))
-                        .help("remove `rows`; the diary always has one column for each night until the next session")
-                        .warning(),
-                );
+            if let Some(rows) = &task.rows {
+                check_rows(src, rows, hw, diags);
             }
             let levels = hw.value.levels.get_ref().len() as i64;
             let level = task.level.get_ref();

@@ -52,8 +52,7 @@ pub(super) fn check(hw: &Loaded<Homework>, texts: &Texts<'_>, diags: &mut Diagno
     }
     let mut top = 0;
     for (id, field) in &value.fields {
-        let min = field.min.as_ref().map_or(0, |m| *m.get_ref());
-        let max = field.max.as_ref().map_or(10, |m| *m.get_ref());
+        let (min, max) = field.range();
         if *field.kind.get_ref() != FieldType::Scale {
             diags.push(
                 src.error_at(field.kind.span(), format!("questionnaire item `{id}` is not a scale"))

@@ -282,6 +282,11 @@ fn a_sleep_diary_keeps_one_row_a_night_and_says_rows_does_not_apply() {
     let mut text = plan("en", "", &[("sleep-diary", 1)]);
     text.push_str("rows = 3\n");
     let site = site_with_plan(&text);
+    // The template's level 1 asks for rows too (line 137, under its `[[levels]]` at 136).
+    let template = site.path().join("library/homework/sleep-diary.toml");
+    let source = std::fs::read_to_string(&template).unwrap();
+    assert_eq!(source.lines().nth(135), Some("[[levels]]"));
+    std::fs::write(&template, source.replacen("[[levels]]\n", "[[levels]]\nrows = 2\n", 1)).unwrap();
     let task = &packets_of(site.path())[0].tasks[0];
     assert_eq!(task.blocks.len(), 7, "a column for each night of the week");
     assert!(task.blocks.iter().all(|b| b.rows == 1 && b.date.is_some()), "{:?}", task.blocks);
@@ -289,6 +294,12 @@ fn a_sleep_diary_keeps_one_row_a_night_and_says_rows_does_not_apply() {
     let warned: Vec<String> = report.warnings.iter().map(|w| w.to_string()).collect();
     assert!(
         warned.iter().any(|w| w.contains("`rows` does not apply") && w.contains("library/plans/p.toml:13:8")),
+        "{warned:#?}"
+    );
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.contains("`rows` does not apply") && w.contains("library/homework/sleep-diary.toml:137:8")),
         "{warned:#?}"
     );
 }
