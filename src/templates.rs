@@ -30,6 +30,7 @@ const BUILTIN: &[(&str, &[u8])] = builtin![
     "html/locked.html",
     "html/parts/history.html",
     "html/parts/packets.html",
+    "html/parts/index-patient.html",
     "html/parts/table.html",
     "html/parts/sections.html",
     "html/parts/params.html",

@@ -84,9 +84,22 @@ fn rename(from: &Path, to: &Path) -> Result<()> {
 /// Writes `out/<name>` so that it is either the old file or the whole new one, even after a crash:
 /// a temporary file flushed to disk, renamed over, and the folder flushed. Owner-only on Unix.
 pub fn durable_write(out: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    durable_write_with(out, name, &mut |file| file.write_all(bytes))
+}
+
+/// [`durable_write`] of what `fill` writes, through a buffer: a large file is never whole in memory.
+pub fn durable_write_with(
+    out: &Path,
+    name: &str,
+    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let temporary = out.join(format!("{name}.new"));
-    let mut file = create_file(&temporary, true).with_context(|| format!("writing {}", temporary.display()))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", temporary.display()))?;
+    let file = create_file(&temporary, true).with_context(|| format!("writing {}", temporary.display()))?;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, file);
+    fill(&mut buffered)
+        .and_then(|()| buffered.into_inner().map_err(|e| e.into_error()))
+        .and_then(|file| file.sync_all())
+        .with_context(|| format!("writing {}", temporary.display()))?;
     rename(&temporary, &out.join(name))?;
     // Flushing a folder is how Unix makes a rename durable; elsewhere it cannot be opened, and the
     // rename is as durable as the platform makes it.
@@ -331,7 +344,7 @@ fn plan<'a>(out: &Path, output: &Output<'a>, old: &Manifest) -> Result<Planned<'
             Some(hashes) => new.files.insert(manifest::key(path), hashes.clone()),
             None => {
                 let bytes = std::fs::read(out.join(path)).with_context(|| format!("reading {}", path.display()))?;
-                new.files.insert(manifest::key(path), [hash(&bytes)].into())
+                new.files.insert(manifest::key(path), hash(&bytes).into())
             }
         };
     }
@@ -380,16 +393,13 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
             out.join(&link.to).display()
         );
     }
-    let stale: Vec<(&Path, &std::collections::BTreeSet<String>)> =
+    let stale: Vec<(&Path, &manifest::Hashes)> =
         old.files.iter().filter(|(path, _)| !new.files.contains_key(*path)).map(|(p, h)| (Path::new(p), h)).collect();
 
     // The intent: every path of the old and the new output is tarea's until the moves are done.
     let manifest_on_disk = out.join(manifest::FILE).is_file();
-    if !moves.is_empty() || !stale.is_empty() {
-        let intent = old.union(&new);
-        if intent != old || !manifest_on_disk {
-            intent.save(out)?;
-        }
+    if (!moves.is_empty() || !stale.is_empty()) && (!old.covers(&new) || !manifest_on_disk) {
+        old.save_union(&new, out)?;
     }
     stage(&staging, changed)?;
     for Move { from, to } in &moves {
