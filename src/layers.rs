@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("i18n", 0),
     ("params", 0),
     ("seal", 0),
+    ("parallel", 0),
     // Reading a site and checking it.
     ("load", 1),
     ("course", 1),

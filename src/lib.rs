@@ -61,6 +61,7 @@ pub mod load;
 pub(crate) mod markdown;
 pub mod model;
 pub mod output;
+mod parallel;
 pub(crate) mod params;
 pub(crate) mod qr;
 pub mod render;

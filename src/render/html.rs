@@ -183,7 +183,7 @@ impl PageRenderer {
     /// patient was 40 MB at 5,000 patients, and a quarter of a one-plan edit's time at 1,000.
     pub fn private_index(&self, view: &PrivateIndex<'_>) -> Result<String, Diagnostic> {
         let t = self.words(view.lang, view.t);
-        let sections = super::in_parallel(view.patients, |patient| {
+        let sections = crate::parallel::in_parallel(view.patients, |patient| {
             let mut context = Context::new();
             context.insert("p", patient);
             context.insert_value("t", t.clone());
