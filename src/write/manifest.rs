@@ -158,12 +158,8 @@ impl Manifest {
         read
     }
 
-    /// Writes the manifest durably into `out`: a temporary file, flushed to disk, renamed over.
-    pub fn save(&self, out: &Path) -> Result<()> {
-        super::durable_write(out, FILE, self.to_text().as_bytes())
-    }
-
-    /// Saves, as [`save`](Self::save) does, every path and hash of `self` and `next`.
+    /// Saves durably into `out` (a temporary file, flushed, renamed over) every path and hash of
+    /// `self` and `next`.
     pub fn save_union(&self, next: &Manifest, out: &Path) -> Result<()> {
         super::durable_write_with(out, FILE, &mut |to| self.write_union(next, to))
     }

@@ -431,7 +431,7 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
     private_permissions(out)?;
     let text = new.to_text();
     if std::fs::read_to_string(out.join(manifest::FILE)).ok().as_deref() != Some(text.as_str()) {
-        new.save(out)?;
+        durable_write(out, manifest::FILE, text.as_bytes())?;
     }
     Ok(Written { written: moves.len(), removed, foreign, spared, refused })
 }

@@ -107,6 +107,12 @@ fn public_paths_never_name_the_patient() {
     // The private index links every packet.
     let index = html(&site.path().join("out/private/index.html"));
     assert_eq!(index.select(&sel("table.index tbody tr")).count(), 5);
+    // The count covers every packet, and each patient has one section of their own (rendered
+    // patient by patient, in the plans' order).
+    assert!(texts(&index, "main > p").iter().any(|p| p.starts_with("5 paquetes")), "{:?}", texts(&index, "main > p"));
+    let sections: Vec<&str> =
+        index.select(&sel("section.patient-summary")).filter_map(|s| s.value().attr("id")).collect();
+    assert_eq!(sections, ["patient-elisa", "patient-marta", "patient-tom"]);
     let private = site.path().join("out/private");
     for link in index.select(&sel("table.index a.packet-link")) {
         let href = link.attr("href").unwrap();
