@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -47,7 +48,8 @@ pub struct PlanEntry {
     pub key: String,
     /// What the private index shows of the patient. Passwords are never stored: they are worked
     /// out again from the secret; the charts (only the patient's own page draws them) are left out.
-    pub summary: PatientSummary,
+    /// Shared with the build's list of patients: one copy of each summary per build.
+    pub summary: Arc<PatientSummary>,
     /// Its private pages (therapist copies, the patient's page): paths under `out/`.
     pub files: Vec<PathBuf>,
     /// Imported answers that no longer fit their packet, by session date: warned about again at
@@ -115,14 +117,16 @@ impl Cache {
         (packets_there && entry.files.iter().all(|f| on_disk.has(f))).then_some(entry)
     }
 
-    /// The entries of `self` that `previous` has with the same key: the packets whose files on disk
-    /// are right whether or not this build's moves are done. Saved before the moves, so a build
-    /// killed half-way never leaves a cache that vouches for a half-replaced packet.
-    pub fn settled(&self, previous: &Cache) -> Cache {
-        let mut settled = self.clone();
-        settled.packets.retain(|token, entry| previous.packets.get(token).is_some_and(|old| old.key == entry.key));
-        settled.plans.retain(|id, entry| previous.plans.get(id).is_some_and(|old| old.key == entry.key));
-        settled
+    /// Saves the entries of `self` that `previous` has with the same key: the packets whose files
+    /// on disk are right whether or not this build's moves are done. Saved before the moves, so a
+    /// build killed half-way never leaves a cache that vouches for a half-replaced packet.
+    pub fn save_settled(&self, previous: &Cache, out: &Path) -> Result<()> {
+        let settled = View {
+            version: &self.version,
+            packets: Settled { now: &self.packets, before: &previous.packets },
+            plans: Settled { now: &self.plans, before: &previous.plans },
+        };
+        save(&settled, out)
     }
 
     /// The files of `token`'s packet if they are on disk and were made from `key`.
@@ -133,12 +137,52 @@ impl Cache {
 
     /// Writes the cache into `out` (only when it changed, so a no-op build touches nothing).
     pub fn save(&self, out: &Path) -> Result<()> {
-        // Compact: at 5,000 patients the cache is megabytes, read and written at every build.
-        let text = serde_json::to_vec(self)?;
-        if std::fs::read(out.join(FILE)).is_ok_and(|old| old == text) {
-            return Ok(());
-        }
-        crate::write::durable_write(out, FILE, &text)
+        save(self, out)
+    }
+}
+
+/// Writes `cache` into `out` unless the file there already holds exactly it. Streamed: at 5,000
+/// patients the cache is 10 MB, and its text whole in memory (twice, with the old file to compare
+/// with) was the largest thing a build held at its end.
+fn save(cache: &impl Serialize, out: &Path) -> Result<()> {
+    crate::write::durable_write_changed(out, FILE, &mut |file| serde_json::to_writer(file, cache).map_err(Into::into))
+}
+
+/// The cache's shape on disk, over borrowed maps.
+#[derive(Serialize)]
+struct View<'a, P: Serialize, Q: Serialize> {
+    version: &'a str,
+    packets: P,
+    plans: Q,
+}
+
+/// The entries of `now` that `before` has with the same key.
+struct Settled<'a, V> {
+    now: &'a BTreeMap<String, V>,
+    before: &'a BTreeMap<String, V>,
+}
+
+/// An entry made from inputs with a key.
+trait Keyed {
+    fn key(&self) -> &str;
+}
+
+impl Keyed for Entry {
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl Keyed for PlanEntry {
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl<V: Keyed + Serialize> Serialize for Settled<'_, V> {
+    fn serialize<S: serde::Serializer>(&self, to: S) -> Result<S::Ok, S::Error> {
+        let same = |(id, entry): &(&String, &V)| self.before.get(*id).is_some_and(|old| old.key() == entry.key());
+        to.collect_map(self.now.iter().filter(same))
     }
 }
 
@@ -236,4 +280,32 @@ pub fn packet_key(inputs: &PacketInputs<'_>) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &str) -> Entry {
+        Entry { key: key.into(), files: vec![PathBuf::from("public/t/index.html")], patient: "ana".into() }
+    }
+
+    #[test]
+    fn the_settled_cache_vouches_only_for_packets_made_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut previous = Cache { version: "v".into(), ..Cache::default() };
+        previous.packets.insert("same".into(), entry("k1"));
+        previous.packets.insert("changed".into(), entry("k2"));
+        let mut now = previous.clone();
+        now.packets.insert("changed".into(), entry("k3"));
+        now.packets.insert("new".into(), entry("k4"));
+        now.save_settled(&previous, dir.path()).unwrap();
+        let saved: Cache = serde_json::from_slice(&std::fs::read(dir.path().join(FILE)).unwrap()).unwrap();
+        assert_eq!(saved.version, "v");
+        assert_eq!(saved.packets.keys().collect::<Vec<_>>(), ["same"]);
+        assert_eq!(saved.packets["same"], entry("k1"));
+        now.save(dir.path()).unwrap();
+        let saved: Cache = serde_json::from_slice(&std::fs::read(dir.path().join(FILE)).unwrap()).unwrap();
+        assert_eq!(saved.packets.len(), 3);
+    }
 }

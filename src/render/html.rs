@@ -5,7 +5,7 @@
 //! whose escape function escapes for Markdown, so `{{ value }}` is safe in both contexts.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tera::{Context, Tera, Value};
@@ -43,22 +43,43 @@ pub struct PrivateIndex<'a> {
     pub clinic: &'a str,
     /// Where the stylesheet is, relative to the page.
     pub assets: &'a str,
-    /// One row per packet, for `links.csv`. The template sees only their count, as `packets`:
-    /// each patient's summary has its own rows, and all of them again were half the page's context
-    /// (40 MB at 5,000 patients).
-    #[serde(rename = "packets", serialize_with = "count")]
-    pub links: &'a [PacketLink],
-    /// One summary per patient: each is rendered into its section by itself, so the template
-    /// sees `sections` (HTML) instead.
+    /// How many packets the index lists (each patient's section lists their own).
+    pub packets: usize,
+    /// One entry per patient: each is rendered into its section by itself, so the template sees
+    /// `sections` (HTML) instead.
     #[serde(skip)]
-    pub patients: &'a [PatientSummary],
+    pub patients: &'a [IndexPatient],
     /// The patients this build could not update (errors in their plan).
     pub skipped: &'a [String],
 }
 
-/// Serialises a slice as its length.
-fn count<S: serde::Serializer, T>(items: &&[T], to: S) -> Result<S::Ok, S::Error> {
-    to.serialize_u64(items.len() as u64)
+/// One patient of the private index: their summary as the build cache keeps it, without
+/// passwords (one copy per build, shared with the cache), and the password of their packets.
+#[derive(Debug, Clone)]
+pub struct IndexPatient {
+    /// The summary, every link's password left out.
+    pub summary: Arc<PatientSummary>,
+    /// The password of every packet of the patient, when they are sealed.
+    pub password: Option<String>,
+}
+
+impl IndexPatient {
+    /// The patient's packets, with their password.
+    pub fn links(&self) -> impl Iterator<Item = (&PacketLink, Option<&str>)> {
+        self.summary.packets.iter().map(|link| (link, self.password.as_deref()))
+    }
+
+    /// The summary with the passwords in, as the index shows it.
+    fn with_passwords(&self) -> std::borrow::Cow<'_, PatientSummary> {
+        match &self.password {
+            None => std::borrow::Cow::Borrowed(&self.summary),
+            Some(password) => {
+                let mut summary = PatientSummary::clone(&self.summary);
+                summary.packets.iter_mut().for_each(|l| l.password = Some(password.clone()));
+                std::borrow::Cow::Owned(summary)
+            }
+        }
+    }
 }
 
 impl PageRenderer {
@@ -185,7 +206,7 @@ impl PageRenderer {
         let t = self.words(view.lang, view.t);
         let sections = crate::parallel::in_parallel(view.patients, |patient| {
             let mut context = Context::new();
-            context.insert("p", patient);
+            context.insert("p", &*patient.with_passwords());
             context.insert_value("t", t.clone());
             context.insert("lang", view.lang);
             // Shrunk: a string grown by doubling holds up to twice its text, for the whole page.

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use crate::diagnostic::Diagnostic;
 use crate::output::{self, OutputFile};
-use crate::resolve::{Booklet, Packet, PacketLink, Resolved};
+use crate::resolve::{Booklet, Packet, Resolved};
 use crate::seal;
 use crate::templates::Templates;
 use crate::token::Secret;
@@ -133,7 +133,7 @@ pub fn shared_files(
         (output::public_file("_headers"), Ok(templates.file("publish/_headers").text().to_string())),
         (output::private_file("nginx.conf"), Ok(templates.file("publish/nginx.conf").text().to_string())),
         (output::private_file("index.html"), pages.private_index(index)),
-        (output::private_file("links.csv"), Ok(links_csv(index.links))),
+        (output::private_file("links.csv"), Ok(links_csv(index.patients))),
     ];
     for (path, result) in rendered {
         match result {
@@ -268,7 +268,7 @@ fn seal_packet(
 }
 
 /// `links.csv`: one row per packet, ready for a spreadsheet or a mail merge.
-fn links_csv(links: &[PacketLink]) -> String {
+fn links_csv(patients: &[html::IndexPatient]) -> String {
     let field = |s: &str| {
         // Quote every field; a leading = + - @ is defused so a spreadsheet never runs it as a formula.
         let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
@@ -278,8 +278,8 @@ fn links_csv(links: &[PacketLink]) -> String {
     // character, and validation refuses a plan's password that does.
     let password_field = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut out = String::from("patient_id,patient,date,url,password\n");
-    for l in links {
-        let password = l.password.as_deref().unwrap_or_default();
+    for (l, password) in patients.iter().flat_map(html::IndexPatient::links) {
+        let password = password.unwrap_or_default();
         out.push_str(
             &[field(&l.patient_id), field(&l.patient), field(&l.date), field(&l.url), password_field(password)]
                 .join(","),

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Partial};
 use crate::output;
-use crate::resolve::PacketLink;
+use crate::render::html::IndexPatient;
 use crate::seal;
 use crate::token;
 use crate::write;
@@ -73,7 +73,7 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
     let rendered = pipeline.render(&job, &target, progress);
     let mut fatal = Diagnostics::default();
     if settings.guard_sealed {
-        guard_sealed(out, (&rendered.links, &rendered.chosen), &rendered.laid_out, &mut fatal);
+        guard_sealed(out, (&rendered.patients, &settings.select), &rendered.laid_out, &mut fatal);
     }
     fatal.extend(rendered.problems);
     if fatal.error_count() > 0 {
@@ -88,7 +88,7 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
     // A skipped patient's packets and pages stay as the last good build left them; the rest of
     // the output is whole (a session deleted from another plan goes), when the last build's cache
     // says which packets are the skipped patients'.
-    let keep_under = skipped_folders((&skipped, &rendered.links), &target.previous, out);
+    let keep_under = skipped_folders((&skipped, &rendered.patients), &target.previous, out);
     let output = write::Output {
         files: &rendered.files,
         spooled: &rendered.spooled,
@@ -98,14 +98,15 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
         listing: Some(&target.on_disk),
     };
     // The cache vouches only for packets this build leaves alone until every file is in place.
-    rendered.cache.settled(&target.previous).save(out)?;
+    rendered.cache.save_settled(&target.previous, out)?;
     let written = write::write_output(out, &output)?;
     rendered.cache.save(out)?;
     if settings.sealed_state == SealedState::Forget {
         seal::forget_sealed(&settings.root)?;
     }
     local.extend(write_warnings(out, &written));
-    let packets = rendered.chosen.iter().filter(|k| **k).count();
+    let links = rendered.patients.iter().flat_map(IndexPatient::links);
+    let packets = links.filter(|(l, _)| settings.select.keeps(&l.patient_id, &l.date)).count();
     let partial = Partial { skipped, built: packets };
     let warnings = local.into_result_with(Some(partial))?;
     Ok(BuildReport {
@@ -133,14 +134,15 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
 /// or nobody in a cache written before owners were recorded), or neither the cache nor this build
 /// knows it. Only packets known to belong to a patient built now can go (a deleted session).
 fn skipped_folders(
-    (skipped, links): (&[String], &[PacketLink]),
+    (skipped, patients): (&[String], &[IndexPatient]),
     previous: &crate::cache::Cache,
     out: &Path,
 ) -> Vec<PathBuf> {
     if skipped.is_empty() {
         return Vec::new();
     }
-    let built: std::collections::BTreeSet<&str> = links.iter().map(|l| l.token.as_str()).collect();
+    let links = patients.iter().flat_map(IndexPatient::links);
+    let built: std::collections::BTreeSet<&str> = links.map(|(l, _)| l.token.as_str()).collect();
     let owner_unknown = |token: &str| match previous.packets.get(token) {
         Some(entry) => entry.patient.is_empty() || skipped.contains(&entry.patient),
         None => !built.contains(token),
@@ -186,14 +188,16 @@ fn write_warnings(out: &Path, written: &write::Written) -> Vec<Diagnostic> {
 /// inputs, its password among them, so only their covers are read.
 fn guard_sealed(
     out: &Path,
-    (links, chosen): (&[PacketLink], &[bool]),
+    (patients, select): (&[IndexPatient], &super::Selection),
     laid_out: &std::collections::HashSet<String>,
     diags: &mut Diagnostics,
 ) {
-    let unsealing: Vec<String> = links
+    let unsealing: Vec<String> = patients
         .iter()
-        .zip(chosen)
-        .filter(|(link, keep)| **keep && link.password.is_none() && laid_out.contains(&link.token))
+        .flat_map(IndexPatient::links)
+        .filter(|(link, password)| {
+            password.is_none() && select.keeps(&link.patient_id, &link.date) && laid_out.contains(&link.token)
+        })
         .filter(|(link, _)| {
             std::fs::read(out.join(output::packet_file(&link.token, output::COVER)))
                 .is_ok_and(|p| seal::is_sealed_page(&p))

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::cache::{self, Cache, Entry, PacketInputs, PlanEntry, SiteInputs};
 use crate::diagnostic::Diagnostic;
@@ -15,10 +15,10 @@ use crate::load::Loaded;
 use crate::model::Plan;
 use crate::output::{self, OutputFile};
 use crate::parallel::{cores, in_parallel};
-use crate::render::html::PrivateIndex;
+use crate::render::html::{IndexPatient, PrivateIndex};
 use crate::render::pdf::PdfRenderer;
 use crate::render::{self, PacketContext, PacketJob, Renderers};
-use crate::resolve::{self, PacketLink, PatientSummary, Resolved, Sealing};
+use crate::resolve::{self, PatientSummary, Resolved, Sealing};
 use crate::token::Secret;
 use crate::write;
 
@@ -111,10 +111,9 @@ pub struct Rendered {
     pub laid_out: HashSet<String>,
     /// Plans resolved (the others had not changed since the last build).
     pub plans: usize,
-    /// Every published packet's link, plan by plan: the private index's rows.
-    pub links: Vec<PacketLink>,
-    /// One flag per link: chosen by this build.
-    pub chosen: Vec<bool>,
+    /// Every published plan's patient, in the plans' order: the private index's sections, their
+    /// packets its rows.
+    pub patients: Vec<IndexPatient>,
     /// The cache to save with the output.
     pub cache: Cache,
     /// What went wrong or deserves a warning, each distinct problem once (a broken layout fails
@@ -143,7 +142,6 @@ struct Fresh<'a> {
 /// What a render gathers as it goes, plan by plan.
 struct Gathered {
     rendered: Rendered,
-    patients: Vec<PatientSummary>,
     problems: Vec<Diagnostic>,
 }
 
@@ -175,12 +173,10 @@ impl Pipeline {
                 packets: 0,
                 laid_out: HashSet::new(),
                 plans: 0,
-                links: Vec::new(),
-                chosen: Vec::new(),
+                patients: Vec::new(),
                 cache: Cache { version: env!("CARGO_PKG_VERSION").into(), ..Cache::default() },
                 problems: Vec::new(),
             },
-            patients: Vec::new(),
             problems: Vec::new(),
         };
         let pdf = OnceLock::new();
@@ -213,14 +209,10 @@ impl Pipeline {
         progress: Option<&dyn Progress>,
     ) {
         let password = resolve::password(&self.site, plan, job.secret, job.settings.seal_all);
-        let mut summary = entry.summary.clone();
-        for link in &mut summary.packets {
-            link.password.clone_from(&password);
+        for link in &entry.summary.packets {
             let files = &target.previous.packets[&link.token];
             gathered.rendered.kept.extend(files.files.iter().cloned());
             gathered.rendered.cache.packets.insert(link.token.clone(), files.clone());
-            gathered.rendered.chosen.push(job.settings.select.keeps(&link.patient_id, &link.date));
-            gathered.rendered.links.push(link.clone());
         }
         gathered.rendered.kept.extend(entry.files.iter().cloned());
         gathered.rendered.cache.plans.insert(plan.id.clone(), entry.clone());
@@ -228,9 +220,9 @@ impl Pipeline {
             .problems
             .extend(entry.stale.iter().map(|(date, message)| super::stale_warning(&plan.id, date, message)));
         if let Some(progress) = progress {
-            progress.advance(summary.packets.len());
+            progress.advance(entry.summary.packets.len());
         }
-        gathered.patients.push(summary);
+        gathered.rendered.patients.push(IndexPatient { summary: Arc::clone(&entry.summary), password });
     }
 
     /// Renders the plans of one batch that this build resolved: their chosen packets whose inputs
@@ -330,7 +322,7 @@ impl Pipeline {
         let part = &fresh.part;
         let chosen: BTreeSet<&str> =
             part.links.iter().filter(|l| select.keeps(&l.patient_id, &l.date)).map(|l| l.token.as_str()).collect();
-        let index = self.index(&[], &[], &[]);
+        let index = self.index(&[], &[]);
         let mut problems = Vec::new();
         let mut files = render::therapist_copies(part, &chosen, &self.pages, &mut problems);
         files.extend(render::patient_pages(part, &chosen, (&self.pages, &index), &mut problems));
@@ -347,43 +339,38 @@ impl Pipeline {
         failed: bool,
         gathered: &mut Gathered,
     ) {
-        let select = &job.settings.select;
-        let chosen: Vec<bool> = part.links.iter().map(|l| select.keeps(&l.patient_id, &l.date)).collect();
+        let chosen: Vec<bool> = part.links.iter().map(|l| job.settings.select.keeps(&l.patient_id, &l.date)).collect();
         let private = files.paths.clone();
         gathered.take(files);
         let stale = super::stale_answers(&self.site, part);
         gathered.problems.extend(stale.iter().map(|(date, message)| super::stale_warning(&plan.id, date, message)));
-        let Some(mut summary) = part.patients.first().cloned() else { return };
-        // Only the patient's own page draws the charts: the index has no use for them.
-        summary.charts.clear();
+        let Some(first) = part.patients.first() else { return };
+        // One copy of the summary, shared by the index and the cache: without the charts (only
+        // the patient's own page draws them) and without passwords (worked out again from the
+        // secret, never stored).
+        let mut summary = PatientSummary { charts: Vec::new(), ..first.clone() };
+        let password = summary.packets.first().and_then(|l| l.password.clone());
+        summary.packets.iter_mut().for_each(|l| l.password = None);
+        let summary = Arc::new(summary);
         if chosen.iter().all(|c| *c) && !failed {
-            let mut kept = summary.clone();
-            kept.packets.iter_mut().for_each(|l| l.password = None);
-            let entry = PlanEntry { key: key.clone(), summary: kept, files: private, stale };
+            let entry = PlanEntry { key: key.clone(), summary: Arc::clone(&summary), files: private, stale };
             gathered.rendered.cache.plans.insert(plan.id.clone(), entry);
         } else if let Some(entry) = target.previous.plans.get(&plan.id) {
             gathered.rendered.cache.plans.insert(plan.id.clone(), entry.clone());
         }
-        gathered.rendered.chosen.extend(chosen);
-        gathered.rendered.links.extend(part.links.iter().cloned());
-        gathered.patients.push(summary);
+        gathered.rendered.patients.push(IndexPatient { summary, password });
         gathered.rendered.plans += 1;
     }
 
-    /// The private index's view over `links` and `patients`.
-    fn index<'a>(
-        &'a self,
-        links: &'a [PacketLink],
-        patients: &'a [PatientSummary],
-        skipped: &'a [String],
-    ) -> PrivateIndex<'a> {
+    /// The private index's view over `patients`.
+    fn index<'a>(&'a self, patients: &'a [IndexPatient], skipped: &'a [String]) -> PrivateIndex<'a> {
         let clinic = &self.site.clinic.value;
         PrivateIndex {
             lang: clinic.default_language.get_ref(),
             t: &self.private_words,
             clinic: &clinic.name,
             assets: output::ASSETS_FROM_PRIVATE_INDEX,
-            links,
+            packets: patients.iter().map(|p| p.summary.packets.len()).sum(),
             patients,
             skipped,
         }
@@ -392,15 +379,10 @@ impl Pipeline {
     /// The shared files and the private index; what the next build may reuse of the plans this
     /// one did not build.
     fn finish(&self, job: &RenderJob<'_>, target: &Target, gathered: Gathered) -> Rendered {
-        let Gathered { mut rendered, mut patients, mut problems } = gathered;
+        let Gathered { mut rendered, mut problems } = gathered;
         // Back into the plans' order (by patient id): in each batch, unchanged plans were taken
-        // from the cache before the changed ones were rendered. The sort is stable, so each
-        // patient's packets stay in session order.
-        patients.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut order: Vec<usize> = (0..rendered.links.len()).collect();
-        order.sort_by(|&a, &b| rendered.links[a].patient_id.cmp(&rendered.links[b].patient_id));
-        rendered.links = order.iter().map(|&i| rendered.links[i].clone()).collect();
-        rendered.chosen = order.iter().map(|&i| rendered.chosen[i]).collect();
+        // from the cache before the changed ones were rendered.
+        rendered.patients.sort_by(|a, b| a.summary.id.cmp(&b.summary.id));
         // Plans this build does not publish now: a partial build or a skipped patient leaves their
         // output as it was, and so their entries stay true.
         if !job.settings.select.is_everything() || !job.skipped.is_empty() {
@@ -412,7 +394,7 @@ impl Pipeline {
             }
         }
         let renderers = Renderers { templates: &self.templates, pages: &self.pages };
-        let index = self.index(&rendered.links, &patients, job.skipped);
+        let index = self.index(&rendered.patients, job.skipped);
         let paper = self.site.clinic.value.paper.name();
         let shared = render::shared_files(paper, &renderers, &index, &mut problems);
         // Spooled like a packet's files: the private index of 5,000 patients is 12 MB.
@@ -454,9 +436,11 @@ fn put(files: Vec<OutputFile>, target: &Target) -> Put {
 }
 
 impl Gathered {
-    /// Takes what a rendering thread put somewhere.
+    /// Takes what a rendering thread put somewhere. The spooled files' records are copied on this
+    /// thread: they live to the end of the build, and left where the rendering thread made them,
+    /// between Typst's short-lived memory, they keep the allocator from handing that memory back.
     fn take(&mut self, put: Put) {
-        self.rendered.spooled.extend(put.spooled);
+        self.rendered.spooled.extend(put.spooled.iter().cloned());
         self.rendered.files.extend(put.memory);
         self.problems.extend(put.problem);
     }

@@ -163,6 +163,11 @@ impl Manifest {
     pub fn save_union(&self, next: &Manifest, out: &Path) -> Result<()> {
         super::durable_write_with(out, FILE, &mut |to| self.write_union(next, to))
     }
+
+    /// Writes the manifest into `out`, unless it is there already.
+    pub fn save(&self, out: &Path) -> Result<()> {
+        super::durable_write_changed(out, FILE, &mut |to| self.write_union(&Manifest::default(), to))
+    }
 }
 
 /// One path's lines: `<hash> <path>` for each of its hashes.

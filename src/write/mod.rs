@@ -109,6 +109,41 @@ pub fn durable_write_with(
     Ok(())
 }
 
+/// [`durable_write_with`] unless `out/<name>` already holds exactly what `fill` writes (so a
+/// build with nothing new touches nothing). `fill` runs once to hash, and again to write if the
+/// file changed: nothing is ever whole in memory, neither the new text nor the old.
+pub fn durable_write_changed(
+    out: &Path,
+    name: &str,
+    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut new = Hashing::default();
+    fill(&mut new).with_context(|| format!("writing {}", out.join(name).display()))?;
+    let mut old = Hashing::default();
+    let same = std::fs::File::open(out.join(name)).and_then(|mut file| std::io::copy(&mut file, &mut old)).is_ok()
+        && (old.len, sha2::Digest::finalize(old.hash)) == (new.len, sha2::Digest::finalize(new.hash));
+    if same { Ok(()) } else { durable_write_with(out, name, fill) }
+}
+
+/// A writer that only hashes and counts what goes through it.
+#[derive(Default)]
+struct Hashing {
+    hash: sha2::Sha256,
+    len: u64,
+}
+
+impl Write for Hashing {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.hash, bytes);
+        self.len += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Creates (or truncates) a file; `private` ones are readable by their owner only.
 fn create_file(path: &Path, private: bool) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
@@ -305,16 +340,17 @@ pub struct Output<'a> {
     pub listing: Option<&'a Listing>,
 }
 
-/// One file to move into place: from the staging or spool folder.
-struct Move {
-    from: PathBuf,
-    to: PathBuf,
+/// One file to move into place: from the staging or spool folder (the same path under it).
+/// Borrowed: at 5,000 packets, two owned paths per file were 16 MB at the end of a build.
+struct Move<'a> {
+    from: &'static str,
+    to: &'a Path,
 }
 
 /// What a build's output means on disk: the manifest it will leave, and the files to move in.
 struct Planned<'a> {
     new: Manifest,
-    moves: Vec<Move>,
+    moves: Vec<Move<'a>>,
     /// The in-memory files among the moves (to stage first).
     changed: Vec<&'a OutputFile>,
 }
@@ -322,21 +358,20 @@ struct Planned<'a> {
 /// Hashes every file of the output and finds those whose bytes differ from what is on disk.
 fn plan<'a>(out: &Path, output: &Output<'a>, old: &Manifest) -> Result<Planned<'a>> {
     let mut new = Manifest::default();
-    let (spool, staging) = (out.join(SPOOL), out.join(STAGING));
     let mut moves = Vec::new();
     let mut changed = Vec::new();
     for file in output.files {
         let hashed = hash(&file.bytes);
         if !same_on_disk(&out.join(&file.path), file.bytes.len() as u64, &hashed) {
             changed.push(file);
-            moves.push(Move { from: staging.join(&file.path), to: file.path.clone() });
+            moves.push(Move { from: STAGING, to: &file.path });
         }
         new.insert(&file.path, hashed);
     }
     for Spooled { path, hash, len } in output.spooled {
         new.insert(path, hash.clone());
         if !same_on_disk(&out.join(path), *len, hash) {
-            moves.push(Move { from: spool.join(path), to: path.clone() });
+            moves.push(Move { from: SPOOL, to: path });
         }
     }
     for path in output.kept {
@@ -387,10 +422,10 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
         );
     }
     foreign.retain(|f| !new.owns(f));
-    if let Some(link) = moves.iter().find(|m| !without_links(out, &m.to)) {
+    if let Some(link) = moves.iter().find(|m| !without_links(out, m.to)) {
         bail!(
             "{} is, or is inside, a symbolic link; tarea does not write through links: remove the link",
-            out.join(&link.to).display()
+            out.join(link.to).display()
         );
     }
     let stale: Vec<(&Path, &manifest::Hashes)> =
@@ -407,7 +442,7 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
         if let Some(parent) = live.parent() {
             create_dirs(parent, is_private(to))?;
         }
-        rename(from, &live)?;
+        rename(&out.join(from).join(to), &live)?;
     }
     fresh(&staging)?;
     fresh(&spool)?;
@@ -429,10 +464,7 @@ pub fn write_output(out: &Path, output: &Output<'_>) -> Result<Written> {
         create_dirs(&out.join(dir), dir == "private")?;
     }
     private_permissions(out)?;
-    let text = new.to_text();
-    if std::fs::read_to_string(out.join(manifest::FILE)).ok().as_deref() != Some(text.as_str()) {
-        durable_write(out, manifest::FILE, text.as_bytes())?;
-    }
+    new.save(out)?;
     Ok(Written { written: moves.len(), removed, foreign, spared, refused })
 }
 
@@ -474,6 +506,23 @@ mod tests {
         assert_eq!((written.written, written.removed), (1, 1));
         assert!(out.join(".gitkeep").exists() && out.join("private").is_dir());
         assert!(!out.join(STAGING).exists());
+    }
+
+    #[test]
+    fn a_streamed_file_is_rewritten_only_when_its_bytes_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let write = |text: &'static str| durable_write_changed(out, "state", &mut |to| to.write_all(text.as_bytes()));
+        write("one").unwrap();
+        let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        std::fs::File::options().write(true).open(out.join("state")).unwrap().set_modified(long_ago).unwrap();
+        write("one").unwrap();
+        assert_eq!(std::fs::metadata(out.join("state")).unwrap().modified().unwrap(), long_ago, "not rewritten");
+        write("two").unwrap();
+        assert_eq!(read(&out.join("state")), "two");
+        write("tw").unwrap();
+        assert_eq!(read(&out.join("state")), "tw", "a prefix of the old bytes is a change too");
+        assert!(!out.join("state.new").exists());
     }
 
     #[test]
