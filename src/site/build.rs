@@ -26,6 +26,8 @@ pub struct BuildReport {
     pub plans: usize,
     /// PDF pages laid out.
     pub pages: usize,
+    /// Wall-clock time spent rendering the packets that changed (the rest is the build's own work).
+    pub laying_out: Duration,
     /// Files written under `out/` (new or changed).
     pub files: usize,
     /// Their paths under `out/`.
@@ -114,6 +116,7 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
         rendered: rendered.packets,
         plans: rendered.plans,
         pages: rendered.pages,
+        laying_out: rendered.laying_out,
         files: written.written,
         written: rendered
             .files
