@@ -305,18 +305,22 @@ impl Pipeline {
     /// Reports the problems of the homework and plans `select` needs (the homework's first: the
     /// plans' errors point up at them) and returns the patients skipped; the problems of what
     /// it does not need are one warning (`--patient` needs only the library and that plan).
+    /// A shard skips every broken plan (its private index, which names them, is every shard's),
+    /// but only its own patients' are its errors: one broken plan fails one shard, not all.
     fn broken_in(&self, select: &Selection, diags: &mut Diagnostics) -> Vec<String> {
         let broken = &self.site.broken;
         let needed = |id: &str| select.patient.as_deref().is_none_or(|p| p == id);
+        let own = |id: &str| needed(id) && select.shard.is_none_or(|s| s.holds(id));
         let skipped: Vec<String> = broken.plans.keys().filter(|id| needed(id)).cloned().collect();
         let mut unneeded: Vec<String> =
-            broken.plans.keys().filter(|id| !needed(id)).map(|id| format!("library/plans/{id}.toml")).collect();
-        if select.patient.is_none() || !skipped.is_empty() {
+            broken.plans.keys().filter(|id| !own(id)).map(|id| format!("library/plans/{id}.toml")).collect();
+        let everyone = select.patient.is_none() && select.shard.is_none();
+        if everyone || skipped.iter().any(|id| own(id)) {
             diags.extend(broken.homework.values().flatten().cloned());
         } else {
             unneeded.extend(broken.homework.keys().map(|id| format!("library/homework/{id}.toml")));
         }
-        for id in &skipped {
+        for id in skipped.iter().filter(|id| own(id)) {
             diags.extend(broken.plans[id].iter().cloned());
         }
         if !unneeded.is_empty() {

@@ -95,6 +95,20 @@ fn a_broken_plan_blocks_only_its_own_packets() {
     assert!(ok, "{stderr}");
     assert_says(&stderr, &["library/plans/elisa.toml has errors this build does not need"]);
     assert!(!stderr.contains("no level 99"), "Elisa's error is not this build's: {stderr}");
+    // Split in shards, her plan's errors fail only the shard that builds her packets; the others
+    // build theirs, say what they left, and succeed.
+    for index in 1..=2 {
+        let shard = tarea::site::Shard { index, count: 2 };
+        let (ok, stderr) = run(root, &["build", "--shard", &format!("{index}/2"), "--no-pdf"]);
+        if shard.holds("elisa") {
+            assert!(!ok, "shard {index} holds Elisa: {stderr}");
+            assert_says(&stderr, &["`record` has no level 99", "not built: the packets of elisa ("]);
+        } else {
+            assert!(ok, "shard {index} does not hold Elisa: {stderr}");
+            assert_says(&stderr, &["library/plans/elisa.toml has errors this build does not need"]);
+            assert!(!stderr.contains("no level 99"), "Elisa's error is not this shard's: {stderr}");
+        }
+    }
     // `--patient elisa` is her plan's errors, and nothing else.
     let (ok, stderr) = run(root, &["build", "--patient", "elisa"]);
     assert!(!ok);
