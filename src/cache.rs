@@ -119,8 +119,13 @@ impl Cache {
 
     /// Saves the entries of `self` that `previous` has with the same key: the packets whose files
     /// on disk are right whether or not this build's moves are done. Saved before the moves, so a
-    /// build killed half-way never leaves a cache that vouches for a half-replaced packet.
+    /// build killed half-way never leaves a cache that vouches for a half-replaced packet. Nothing
+    /// is written when `previous` — what the file holds, or less — has no entry that `self`
+    /// changed or dropped (a build with nothing new).
     pub fn save_settled(&self, previous: &Cache, out: &Path) -> Result<()> {
+        if previous.within(self) {
+            return Ok(());
+        }
         let settled = View {
             version: &self.version,
             packets: Settled { now: &self.packets, before: &previous.packets },
@@ -135,17 +140,28 @@ impl Cache {
         (entry.key == key && entry.files.iter().all(|f| on_disk.has(f))).then_some(entry.files.as_slice())
     }
 
-    /// Writes the cache into `out` (only when it changed, so a no-op build touches nothing).
-    pub fn save(&self, out: &Path) -> Result<()> {
-        save(self, out)
+    /// Writes the cache into `out` after the moves, unless every entry of it is one `previous` has
+    /// with the same key: then the file already says it (as `previous`, or as what
+    /// [`Cache::save_settled`] wrote), and a build with nothing new touches nothing.
+    pub fn save(&self, previous: &Cache, out: &Path) -> Result<()> {
+        if self.within(previous) { Ok(()) } else { save(self, out) }
+    }
+
+    /// Whether every entry of `self` is one `other` has, made from the same key. An entry's key
+    /// stands for everything the entry holds, so two caches within each other say the same.
+    fn within(&self, other: &Cache) -> bool {
+        fn keyed<V: Keyed>(mine: &BTreeMap<String, V>, theirs: &BTreeMap<String, V>) -> bool {
+            mine.iter().all(|(id, entry)| theirs.get(id).is_some_and(|e| e.key() == entry.key()))
+        }
+        self.version == other.version && keyed(&self.packets, &other.packets) && keyed(&self.plans, &other.plans)
     }
 }
 
-/// Writes `cache` into `out` unless the file there already holds exactly it. Streamed: at 5,000
-/// patients the cache is 10 MB, and its text whole in memory (twice, with the old file to compare
-/// with) was the largest thing a build held at its end.
+/// Writes `cache` into `out`: it differs from what the file holds, so it is streamed straight in
+/// (at 5,000 patients the cache is 10 MB, and its text whole in memory was the largest thing a
+/// build held at its end), serialised once.
 fn save(cache: &impl Serialize, out: &Path) -> Result<()> {
-    crate::write::durable_write_changed(out, FILE, &mut |file| serde_json::to_writer(file, cache).map_err(Into::into))
+    crate::write::durable_write_with(out, FILE, &mut |file| serde_json::to_writer(file, cache).map_err(Into::into))
 }
 
 /// The cache's shape on disk, over borrowed maps.
@@ -304,8 +320,37 @@ mod tests {
         assert_eq!(saved.version, "v");
         assert_eq!(saved.packets.keys().collect::<Vec<_>>(), ["same"]);
         assert_eq!(saved.packets["same"], entry("k1"));
-        now.save(dir.path()).unwrap();
+        now.save(&previous, dir.path()).unwrap();
         let saved: Cache = serde_json::from_slice(&std::fs::read(dir.path().join(FILE)).unwrap()).unwrap();
         assert_eq!(saved.packets.len(), 3);
+    }
+
+    #[test]
+    fn a_build_with_nothing_new_leaves_the_cache_file_alone_and_one_that_drops_a_packet_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let mut previous = Cache { version: "v".into(), ..Cache::default() };
+        previous.packets.insert("a".into(), entry("k1"));
+        previous.packets.insert("b".into(), entry("k2"));
+        std::fs::write(&path, "what the last build wrote").unwrap();
+        // The same entries: neither save touches the file.
+        let same = previous.clone();
+        same.save_settled(&previous, dir.path()).unwrap();
+        same.save(&previous, dir.path()).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "what the last build wrote");
+        // A packet gone (its session left the plan): the settled cache no longer names it, and
+        // the final save has nothing to add to that.
+        let mut fewer = previous.clone();
+        fewer.packets.remove("b");
+        fewer.save_settled(&previous, dir.path()).unwrap();
+        let saved: Cache = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(saved.packets.keys().collect::<Vec<_>>(), ["a"]);
+        std::fs::write(&path, "settled").unwrap();
+        fewer.save(&previous, dir.path()).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "settled");
+        // Another tarea version's cache is never taken as this one's.
+        let newer = Cache { version: "w".into(), ..previous.clone() };
+        newer.save(&previous, dir.path()).unwrap();
+        assert_eq!(serde_json::from_slice::<Cache>(&std::fs::read(&path).unwrap()).unwrap().version, "w");
     }
 }

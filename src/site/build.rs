@@ -102,7 +102,7 @@ pub fn build(settings: &BuildSettings, progress: Option<&dyn Progress>) -> Resul
     // The cache vouches only for packets this build leaves alone until every file is in place.
     rendered.cache.save_settled(&target.previous, out)?;
     let written = write::write_output(out, &output)?;
-    rendered.cache.save(out)?;
+    rendered.cache.save(&target.previous, out)?;
     if settings.sealed_state == SealedState::Forget {
         seal::forget_sealed(&settings.root)?;
     }
