@@ -38,6 +38,19 @@ pub struct Cache {
     /// By patient id: the plans whose every packet and private page the last build wrote.
     #[serde(default)]
     pub plans: BTreeMap<String, PlanEntry>,
+    /// The private index the build wrote: the next build takes unchanged patients' sections
+    /// from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexEntry>,
+}
+
+/// What the last private index was made from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    /// Its hash ([`text_hash`]): sections are taken from the file only while it is exactly this.
+    pub hash: String,
+    /// By patient id, the key of the plan ([`plan_key`]) their section was made from.
+    pub sections: BTreeMap<String, String>,
 }
 
 /// One plan's share of the last build: what it was made from, and what the private index needs
@@ -126,10 +139,12 @@ impl Cache {
         if previous.within(self) {
             return Ok(());
         }
+        // The index is replaced by the moves too: the settled cache vouches for the old one.
         let settled = View {
             version: &self.version,
             packets: Settled { now: &self.packets, before: &previous.packets },
             plans: Settled { now: &self.plans, before: &previous.plans },
+            index: &previous.index,
         };
         save(&settled, out)
     }
@@ -153,7 +168,10 @@ impl Cache {
         fn keyed<V: Keyed>(mine: &BTreeMap<String, V>, theirs: &BTreeMap<String, V>) -> bool {
             mine.iter().all(|(id, entry)| theirs.get(id).is_some_and(|e| e.key() == entry.key()))
         }
-        self.version == other.version && keyed(&self.packets, &other.packets) && keyed(&self.plans, &other.plans)
+        self.version == other.version
+            && self.index == other.index
+            && keyed(&self.packets, &other.packets)
+            && keyed(&self.plans, &other.plans)
     }
 }
 
@@ -170,6 +188,8 @@ struct View<'a, P: Serialize, Q: Serialize> {
     version: &'a str,
     packets: P,
     plans: Q,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: &'a Option<IndexEntry>,
 }
 
 /// The entries of `now` that `before` has with the same key.
@@ -292,6 +312,11 @@ pub fn packet_key(inputs: &PacketInputs<'_>) -> String {
     hash.update(serde_json::to_vec(&inputs.password).unwrap_or_default());
     hash.update([u8::from(inputs.pdf)]);
     hex(&hash.finalize())
+}
+
+/// The SHA-256 of a file's bytes, in hex.
+pub fn text_hash(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {

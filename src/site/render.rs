@@ -9,13 +9,13 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use crate::cache::{self, Cache, Entry, PacketInputs, PlanEntry, SiteInputs};
+use crate::cache::{self, Cache, Entry, IndexEntry, PacketInputs, PlanEntry, SiteInputs};
 use crate::diagnostic::Diagnostic;
 use crate::load::Loaded;
 use crate::model::Plan;
 use crate::output::{self, OutputFile};
 use crate::parallel::{cores, in_parallel};
-use crate::render::html::{IndexPatient, PrivateIndex};
+use crate::render::html::{IndexPatient, PreviousIndex, PrivateIndex};
 use crate::render::pdf::PdfRenderer;
 use crate::render::{self, PacketContext, PacketJob, Renderers};
 use crate::resolve::{self, PatientSummary, Resolved, Sealing};
@@ -55,12 +55,20 @@ pub struct Target {
     pub sink: Sink,
     /// Whether to make PDFs.
     pub pdf: bool,
+    /// Where the last build's private index is, to take unchanged patients' sections from.
+    pub index: Option<PathBuf>,
 }
 
 impl Target {
     /// Everything rendered into memory, nothing reused.
     pub fn memory(settings: &BuildSettings) -> Target {
-        Target { previous: Cache::default(), on_disk: write::Listing::default(), sink: Sink::Memory, pdf: settings.pdf }
+        Target {
+            previous: Cache::default(),
+            on_disk: write::Listing::default(),
+            sink: Sink::Memory,
+            pdf: settings.pdf,
+            index: None,
+        }
     }
 
     /// What a check lays out: not the packets whose files the last build left in `out/` from the
@@ -81,7 +89,19 @@ impl Target {
             on_disk: write::Listing::of(&settings.out),
             sink: Sink::Spool(settings.out.join(write::SPOOL)),
             pdf: settings.pdf,
+            index: Some(settings.out.join(output::private_file("index.html"))),
         }
+    }
+
+    /// The last build's private index, if it is exactly what that build wrote (its hash is the
+    /// cache's) and some patient's plan is unchanged since: only then can sections come from it.
+    fn previous_index(&self, patients: &[IndexPatient]) -> Option<String> {
+        let (path, entry) = (self.index.as_ref()?, self.previous.index.as_ref()?);
+        if !patients.iter().any(|p| entry.sections.get(&p.summary.id) == Some(&p.key)) {
+            return None;
+        }
+        let text = std::fs::read_to_string(path).ok()?;
+        (cache::text_hash(text.as_bytes()) == entry.hash).then_some(text)
     }
 }
 
@@ -226,7 +246,8 @@ impl Pipeline {
         if let Some(progress) = progress {
             progress.advance(entry.summary.packets.len());
         }
-        gathered.rendered.patients.push(IndexPatient { summary: Arc::clone(&entry.summary), password });
+        let (summary, key) = (Arc::clone(&entry.summary), entry.key.clone());
+        gathered.rendered.patients.push(IndexPatient { summary, password, key });
     }
 
     /// Renders the plans of one batch that this build resolved: their chosen packets whose inputs
@@ -328,7 +349,7 @@ impl Pipeline {
         let part = &fresh.part;
         let chosen: BTreeSet<&str> =
             part.links.iter().filter(|l| select.keeps(&l.patient_id, &l.date)).map(|l| l.token.as_str()).collect();
-        let index = self.index(&[], &[]);
+        let index = self.index(&[], &[], None);
         let mut problems = Vec::new();
         let mut files = render::therapist_copies(part, &chosen, &self.pages, &mut problems);
         files.extend(render::patient_pages(part, &chosen, (&self.pages, &index), &mut problems));
@@ -364,12 +385,17 @@ impl Pipeline {
         } else if let Some(entry) = target.previous.plans.get(&plan.id) {
             gathered.rendered.cache.plans.insert(plan.id.clone(), entry.clone());
         }
-        gathered.rendered.patients.push(IndexPatient { summary, password });
+        gathered.rendered.patients.push(IndexPatient { summary, password, key: key.clone() });
         gathered.rendered.plans += 1;
     }
 
     /// The private index's view over `patients`.
-    fn index<'a>(&'a self, patients: &'a [IndexPatient], skipped: &'a [String]) -> PrivateIndex<'a> {
+    fn index<'a>(
+        &'a self,
+        patients: &'a [IndexPatient],
+        skipped: &'a [String],
+        previous: Option<PreviousIndex<'a>>,
+    ) -> PrivateIndex<'a> {
         let clinic = &self.site.clinic.value;
         PrivateIndex {
             lang: clinic.default_language.get_ref(),
@@ -379,6 +405,7 @@ impl Pipeline {
             packets: patients.iter().map(|p| p.summary.packets.len()).sum(),
             patients,
             skipped,
+            previous,
         }
     }
 
@@ -400,9 +427,19 @@ impl Pipeline {
             }
         }
         let renderers = Renderers { templates: &self.templates, pages: &self.pages };
-        let index = self.index(&rendered.patients, job.skipped);
+        let old_text = target.previous_index(&rendered.patients);
+        let keys = target.previous.index.as_ref().map(|i| &i.sections);
+        let previous = old_text.as_deref().zip(keys).map(|(text, keys)| PreviousIndex { text, keys });
+        let index = self.index(&rendered.patients, job.skipped, previous);
         let paper = self.site.clinic.value.paper.name();
         let shared = render::shared_files(paper, &renderers, &index, &mut problems);
+        drop(old_text);
+        // What the next build checks the index against before taking sections from it.
+        let index_path = output::private_file("index.html");
+        rendered.cache.index = shared.iter().find(|f| f.path == index_path).map(|f| IndexEntry {
+            hash: cache::text_hash(&f.bytes),
+            sections: rendered.patients.iter().map(|p| (p.summary.id.clone(), p.key.clone())).collect(),
+        });
         // Spooled like a packet's files: the private index of 5,000 patients is 12 MB.
         let put = put(shared, target);
         rendered.spooled.extend(put.spooled);

@@ -132,6 +132,33 @@ fn an_edit_resolves_only_its_plan_and_leaves_what_a_fresh_build_makes() {
 }
 
 #[test]
+fn the_index_takes_unchanged_sections_from_the_last_one_only_while_it_is_what_tarea_wrote() {
+    let site = fixture("small");
+    let root = site.path();
+    build(root).unwrap();
+    let (index, cache) = (root.join("out/private/index.html"), root.join("out/.tarea-cache"));
+    let read = || std::fs::read_to_string(&index).unwrap();
+    assert_eq!(read().matches("<!-- tarea-section ").count(), 3, "one marked section a patient");
+    // Marta's section altered by hand: the cache no longer vouches for the file, so after an
+    // edit of Elisa's plan every section is rendered again.
+    std::fs::write(&index, read().replacen(">Marta</a>", ">Forged</a>", 1)).unwrap();
+    edit(&root.join("library/plans/elisa.toml"), "en el instituto.", "en el instituto y en casa.");
+    build(root).unwrap();
+    assert!(!read().contains(">Forged</a>") && read().contains(">Marta</a>"), "the altered section is gone");
+    // The same alteration with the cache made to vouch for it: Marta's plan did not change, so
+    // her section is taken from the last index as it is, not rendered again.
+    let forged = read().replacen(">Marta</a>", ">Forged</a>", 1);
+    std::fs::write(&index, &forged).unwrap();
+    let mut saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    saved["index"]["hash"] = tarea::cache::text_hash(forged.as_bytes()).into();
+    std::fs::write(&cache, serde_json::to_vec(&saved).unwrap()).unwrap();
+    edit(&root.join("library/plans/elisa.toml"), "en el instituto y en casa.", "en casa.");
+    build(root).unwrap();
+    assert!(read().contains(">Forged</a>"), "Marta's section came from the last index");
+    assert_eq!(read().matches("<!-- tarea-section ").count(), 3);
+}
+
+#[test]
 fn a_private_page_deleted_by_hand_comes_back_without_laying_out_a_packet() {
     let site = fixture("small");
     let root = site.path();
