@@ -100,6 +100,8 @@ impl Target {
         if !patients.iter().any(|p| entry.sections.get(&p.summary.id) == Some(&p.key)) {
             return None;
         }
+        // Not through a symbolic link: the write stage never writes through one either.
+        std::fs::symlink_metadata(path).ok().filter(|m| m.file_type().is_file())?;
         let text = std::fs::read_to_string(path).ok()?;
         (cache::text_hash(text.as_bytes()) == entry.hash).then_some(text)
     }
