@@ -47,9 +47,11 @@ pub struct Cache {
 /// What the last private index was made from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IndexEntry {
-    /// Its hash ([`text_hash`]): sections are taken from the file only while it is exactly this.
+    /// Its hash ([`crate::write::manifest::hash`]): sections are taken from the file only while it is exactly this.
     pub hash: String,
-    /// By patient id, the key of the plan ([`plan_key`]) their section was made from.
+    /// By patient id, the key of the plan ([`plan_key`]) their section was made from: not always
+    /// the plan entry's key, which a partial build keeps from an earlier build while it renders
+    /// the section from the plan as it is now.
     pub sections: BTreeMap<String, String>,
 }
 
@@ -312,11 +314,6 @@ pub fn packet_key(inputs: &PacketInputs<'_>) -> String {
     hash.update(serde_json::to_vec(&inputs.password).unwrap_or_default());
     hash.update([u8::from(inputs.pdf)]);
     hex(&hash.finalize())
-}
-
-/// The SHA-256 of a file's bytes, in hex.
-pub fn text_hash(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -103,7 +103,7 @@ impl Target {
         // Not through a symbolic link: the write stage never writes through one either.
         std::fs::symlink_metadata(path).ok().filter(|m| m.file_type().is_file())?;
         let text = std::fs::read_to_string(path).ok()?;
-        (cache::text_hash(text.as_bytes()) == entry.hash).then_some(text)
+        (write::manifest::hash(text.as_bytes()) == entry.hash).then_some(text)
     }
 }
 
@@ -436,14 +436,15 @@ impl Pipeline {
         let paper = self.site.clinic.value.paper.name();
         let shared = render::shared_files(paper, &renderers, &index, &mut problems);
         drop(old_text);
-        // What the next build checks the index against before taking sections from it.
-        let index_path = output::private_file("index.html");
-        rendered.cache.index = shared.iter().find(|f| f.path == index_path).map(|f| IndexEntry {
-            hash: cache::text_hash(&f.bytes),
-            sections: rendered.patients.iter().map(|p| (p.summary.id.clone(), p.key.clone())).collect(),
-        });
         // Spooled like a packet's files: the private index of 5,000 patients is 12 MB.
         let put = put(shared, target);
+        // What the next build checks the index against before taking sections from it: the hash
+        // spooling made (only an index spooled into `out/` is read again).
+        let index_path = output::private_file("index.html");
+        rendered.cache.index = put.spooled.iter().find(|f| f.path == index_path).map(|f| IndexEntry {
+            hash: f.hash.clone(),
+            sections: rendered.patients.iter().map(|p| (p.summary.id.clone(), p.key.clone())).collect(),
+        });
         rendered.spooled.extend(put.spooled);
         rendered.files.extend(put.memory);
         problems.extend(put.problem);

@@ -150,7 +150,7 @@ fn the_index_takes_unchanged_sections_from_the_last_one_only_while_it_is_what_ta
     let forged = read().replacen(">Marta</a>", ">Forged</a>", 1);
     std::fs::write(&index, &forged).unwrap();
     let mut saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
-    saved["index"]["hash"] = tarea::cache::text_hash(forged.as_bytes()).into();
+    saved["index"]["hash"] = tarea::write::manifest::hash(forged.as_bytes()).into();
     std::fs::write(&cache, serde_json::to_vec(&saved).unwrap()).unwrap();
     edit(&root.join("library/plans/elisa.toml"), "en el instituto y en casa.", "en casa.");
     build(root).unwrap();
