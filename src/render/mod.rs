@@ -115,8 +115,9 @@ pub fn patient_pages(
     files
 }
 
-/// The files every build writes: stylesheet, fonts, scripts, server settings, the private index
-/// and links.csv. No robots.txt: it only counts at a host's root, and a `Disallow` there would keep
+/// The files every build writes besides the private index (written as it is made:
+/// [`PageRenderer::write_private_index`]): stylesheet, fonts, scripts, server settings and
+/// links.csv. No robots.txt: it only counts at a host's root, and a `Disallow` there would keep
 /// crawlers from ever seeing the pages' `noindex` (docs/publishing.md).
 pub fn shared_files(
     paper: &str,
@@ -132,7 +133,6 @@ pub fn shared_files(
         // nginx snippet for the clinic's web admin (private: it names where things live).
         (output::public_file("_headers"), Ok(templates.file("publish/_headers").text().to_string())),
         (output::private_file("nginx.conf"), Ok(templates.file("publish/nginx.conf").text().to_string())),
-        (output::private_file("index.html"), pages.private_index(index)),
         (output::private_file("links.csv"), Ok(links_csv(index.patients))),
     ];
     for (path, result) in rendered {

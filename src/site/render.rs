@@ -435,17 +435,35 @@ impl Pipeline {
         let index = self.index(&rendered.patients, job.skipped, previous);
         let paper = self.site.clinic.value.paper.name();
         let shared = render::shared_files(paper, &renderers, &index, &mut problems);
-        drop(old_text);
-        // Spooled like a packet's files: the private index of 5,000 patients is 12 MB.
         let put = put(shared, target);
+        // The private index of 5,000 patients is 12 MB: spooled as it is made.
+        let index_path = output::private_file("index.html");
+        let index_file = match &target.sink {
+            Sink::Spool(spool) => write::spool_with(spool, &index_path, |w| self.pages.write_private_index(&index, w))
+                .map(|spooled| (Some(spooled), None))
+                .map_err(|e| e.into_diagnostic(Some(&spool.join(&index_path)))),
+            Sink::Memory => {
+                self.pages.private_index(&index).map(|text| (None, Some(OutputFile::new(&index_path, text))))
+            }
+            Sink::Nowhere => self
+                .pages
+                .write_private_index(&index, &mut std::io::sink())
+                .map(|()| (None, None))
+                .map_err(|e| e.into_diagnostic(None)),
+        };
+        drop(old_text);
+        let (spooled_index, memory_index) = index_file.unwrap_or_else(|d| {
+            problems.push(d);
+            (None, None)
+        });
         // What the next build checks the index against before taking sections from it: the hash
         // spooling made (only an index spooled into `out/` is read again).
-        let index_path = output::private_file("index.html");
-        rendered.cache.index = put.spooled.iter().find(|f| f.path == index_path).map(|f| IndexEntry {
+        rendered.cache.index = spooled_index.as_ref().map(|f| IndexEntry {
             hash: f.hash.clone(),
             sections: rendered.patients.iter().map(|p| (p.summary.id.clone(), p.key.clone())).collect(),
         });
-        rendered.spooled.extend(put.spooled);
+        rendered.spooled.extend(put.spooled.into_iter().chain(spooled_index));
+        rendered.files.extend(memory_index);
         rendered.files.extend(put.memory);
         problems.extend(put.problem);
         let mut seen = HashSet::new();

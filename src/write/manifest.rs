@@ -196,13 +196,50 @@ fn is_hash(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The SHA-256 of `bytes`, in hex.
-pub fn hash(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(64);
-    for b in Sha256::digest(bytes) {
+/// A writer that hashes what passes through it, as [`hash`] would hash it whole.
+pub struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    len: u64,
+}
+
+impl<W: std::io::Write> Hashing<W> {
+    /// Hashes what is written into `inner`.
+    pub fn new(inner: W) -> Self {
+        Hashing { inner, hasher: Sha256::new(), len: 0 }
+    }
+
+    /// How many bytes went through, their hash, and the writer they went to.
+    pub fn finish(self) -> (u64, String, W) {
+        (self.len, hex(&self.hasher.finalize()), self.inner)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(bytes)?;
+        self.hasher.update(&bytes[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Lowercase hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(2 * bytes.len());
+    for b in bytes {
         let _ = write!(text, "{b:02x}");
     }
     text
+}
+
+/// The SHA-256 of `bytes`, in hex.
+pub fn hash(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 /// Reads the manifest in `out`, if there is one.
@@ -218,6 +255,18 @@ pub fn load(out: &Path) -> Result<Option<Read>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_hashed_as_it_is_written_has_the_hash_of_its_bytes() {
+        use std::io::Write;
+        let mut hashing = Hashing::new(Vec::new());
+        hashing.write_all(b"<main>").unwrap();
+        hashing.write_all(&[]).unwrap();
+        hashing.write_all("ñandú</main>".as_bytes()).unwrap();
+        let (len, streamed, bytes) = hashing.finish();
+        assert_eq!((len, streamed), (bytes.len() as u64, hash("<main>ñandú</main>".as_bytes())));
+        assert_eq!(hash(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
 
     #[test]
     fn only_paths_tarea_could_write_are_kept() {

@@ -309,6 +309,25 @@ pub fn spool(spool: &Path, files: &[OutputFile]) -> Result<Vec<Spooled>> {
         .collect())
 }
 
+/// Writes one file into the spool folder as `write` makes it, hashing it on the way, so a large
+/// file (the private index) is never whole in memory.
+pub fn spool_with<E: From<std::io::Error>>(
+    spool: &Path,
+    relative: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+) -> Result<Spooled, E> {
+    let path = spool.join(relative);
+    if let Some(parent) = path.parent() {
+        create_dirs(parent, is_private(relative)).map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+    }
+    let file = create_file(&path, is_private(relative))?;
+    let mut hashing = manifest::Hashing::new(std::io::BufWriter::new(file));
+    write(&mut hashing)?;
+    let (len, hash, file) = hashing.finish();
+    file.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+    Ok(Spooled { path: relative.to_path_buf(), hash, len })
+}
+
 /// Whether the file at `live` already holds the bytes whose length is `len` and hash `hash`.
 /// Only a file of the same length is read: most changed files differ in length, and a new one
 /// is not there at all.
