@@ -196,7 +196,8 @@ fn is_hash(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// A writer that hashes what passes through it, as [`hash`] would hash it whole.
+/// A writer that hashes and counts what passes through it into `inner` (`io::sink()` to only
+/// hash), as [`hash`] would hash it whole.
 pub struct Hashing<W> {
     inner: W,
     hasher: Sha256,

@@ -117,31 +117,16 @@ pub fn durable_write_changed(
     name: &str,
     fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let mut new = Hashing::default();
+    let mut new = manifest::Hashing::new(std::io::sink());
     fill(&mut new).with_context(|| format!("writing {}", out.join(name).display()))?;
-    let mut old = Hashing::default();
-    let same = std::fs::File::open(out.join(name)).and_then(|mut file| std::io::copy(&mut file, &mut old)).is_ok()
-        && (old.len, sha2::Digest::finalize(old.hash)) == (new.len, sha2::Digest::finalize(new.hash));
+    let mut old = manifest::Hashing::new(std::io::sink());
+    let read = std::fs::File::open(out.join(name)).and_then(|mut file| std::io::copy(&mut file, &mut old)).is_ok();
+    let length_and_hash = |h: manifest::Hashing<std::io::Sink>| {
+        let (len, hash, _) = h.finish();
+        (len, hash)
+    };
+    let same = read && length_and_hash(old) == length_and_hash(new);
     if same { Ok(()) } else { durable_write_with(out, name, fill) }
-}
-
-/// A writer that only hashes and counts what goes through it.
-#[derive(Default)]
-struct Hashing {
-    hash: sha2::Sha256,
-    len: u64,
-}
-
-impl Write for Hashing {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        sha2::Digest::update(&mut self.hash, bytes);
-        self.len += bytes.len() as u64;
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Creates (or truncates) a file; `private` ones are readable by their owner only.
